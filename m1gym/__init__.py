@@ -1,0 +1,19 @@
+"""m1gym: verifiable RL environments, rewards and a CISPO training loop (the MiniMax-M1 recipe)."""
+
+from __future__ import annotations
+
+import os
+
+from .core import Environment, Score, Task, reference_response
+from .registry import EnvSpec, UnknownEnvError, get_env, list_envs, make, register
+
+__version__ = "0.1.0"
+__all__ = ["Environment", "Score", "Task", "EnvSpec", "UnknownEnvError", "register", "make", "get_env",
+           "list_envs", "reference_response", "__version__"]
+
+# Built-in environments register on import, so `gymnasium.make("m1gym/<name>-v0")` works after
+# `import m1gym`. Worker processes that only need one verifier set M1GYM_NO_AUTOLOAD=1 to start fast.
+if os.environ.get("M1GYM_NO_AUTOLOAD") != "1":
+    from .registry import _load_builtins
+
+    _load_builtins()

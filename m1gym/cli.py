@@ -1,0 +1,235 @@
+"""The ``m1gym`` command line.
+
+Core commands live here (envs, sample, score). Each subsystem adds its own commands from a module
+``m1gym/<part>/cli.py`` exposing ``add_commands(subparsers)``; commands set ``func`` on their parser.
+A user error (``UserError``, unknown env, bad task file) prints one clear line and exits 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import sys
+from typing import Any, Sequence
+
+#: subsystem CLI modules, added when present
+PLUGIN_MODULES = (
+    "m1gym.envs.logic.cli",
+    "m1gym.sandbox.cli",
+    "m1gym.envs.code.cli",
+    "m1gym.envs.swe.cli",
+    "m1gym.service.cli",
+    "m1gym.genrm.cli",
+    "m1gym.trainer.cli",
+    "m1gym.curriculum.cli",
+)
+
+
+class UserError(Exception):
+    """An error the user can fix; printed as one line (the message names the fix)."""
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str))
+
+
+# ---- envs ------------------------------------------------------------------------------------
+
+def cmd_envs_list(args: argparse.Namespace) -> int:
+    from .registry import list_envs
+
+    specs = list_envs(args.kind)
+    if args.json:
+        for s in specs:
+            _print_json(s.to_dict())
+        return 0
+    width = max((len(s.name) for s in specs), default=4)
+    for s in specs:
+        levels = f"{min(s.levels)}-{max(s.levels)}" if s.levels else "-"
+        print(f"{s.name:<{width}}  {s.kind:<7}  levels {levels:<5}  {s.description}")
+    print(f"\n{len(specs)} environments")
+    return 0
+
+
+def cmd_envs_show(args: argparse.Namespace) -> int:
+    from .registry import get_spec
+
+    spec = get_spec(args.name)
+    info = spec.to_dict()
+    if args.json:
+        _print_json(info)
+    else:
+        for key, value in info.items():
+            print(f"{key:>14}: {value}")
+    return 0
+
+
+def cmd_envs_check(args: argparse.Namespace) -> int:
+    from .checker import check_envs
+    from .registry import env_names
+
+    if args.all:
+        names = env_names()
+    elif args.names:
+        names = args.names
+    else:
+        raise UserError("name an environment or pass --all, e.g. `m1gym envs check math/arithmetic`")
+    report = check_envs(names, samples=args.samples, quick=args.quick)
+    print(report.text())
+    return 0 if report.ok else 1
+
+
+# ---- sample / score --------------------------------------------------------------------------
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .registry import make
+
+    env = make(args.name)
+    if not getattr(env, "procedural", True):
+        raise UserError(f"{args.name} is a dataset environment; load tasks from a file instead of sampling")
+    for i in range(args.n):
+        task = env.generate(args.seed + i, args.level)
+        if args.json:
+            row = task.to_dict()
+            row["reference"] = env.reference(task)
+            _print_json(row)
+        else:
+            print(f"--- {task.id} (level {task.meta.get('level')})")
+            print(task.prompt_text)
+            print(f"--- reference response:\n{env.reference(task)}\n")
+    return 0
+
+
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def load_task_file(path: str):
+    """A Task from a file holding one JSON object (the first line of `m1gym sample --json` output)."""
+    from .core import Task, TaskFormatError
+
+    text = _read_text(path).strip()
+    if not text:
+        raise UserError(f"task file {path} is empty; make one with `m1gym sample NAME --json > task.json`")
+    first = text.splitlines()[0] if text.startswith("{") and "\n" in text else text
+    try:
+        return Task.from_json(first)
+    except TaskFormatError as exc:
+        try:
+            return Task.from_json(text)
+        except TaskFormatError:
+            raise UserError(f"{path}: {exc}") from None
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from .registry import get_env
+
+    task = load_task_file(args.task)
+    response = _read_text(args.response)
+    name = args.name or task.env
+    if task.env != name:
+        raise UserError(f"the task belongs to {task.env!r}, not {name!r}")
+    if args.server:
+        from .service.client import Client
+
+        with Client(args.server, token=args.token) as client:
+            score = client.score([{"task": task.to_dict(), "response": response}])[0]
+    else:
+        score = get_env(name).score(task, response)
+    if args.json:
+        _print_json(score.to_dict())
+    else:
+        print(f"reward {score.reward:g}  correct {score.correct}  format_ok {score.format_ok}")
+        print(f"reason: {score.reason}")
+        if score.details:
+            print(f"details: {json.dumps(score.details, default=str)[:2000]}")
+    return 0
+
+
+# ---- parser ----------------------------------------------------------------------------------
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # the parent package is absent
+        return False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="m1gym", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    envs = sub.add_parser("envs", help="list, show and check environments")
+    esub = envs.add_subparsers(dest="envs_command", metavar="SUBCOMMAND")
+    p = esub.add_parser("list", help="list registered environments")
+    p.add_argument("--kind", choices=["rule", "sandbox", "genrm"])
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_envs_list)
+    p = esub.add_parser("show", help="metadata of one environment")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_envs_show)
+    p = esub.add_parser("check", help="run the environment contract checks")
+    p.add_argument("names", nargs="*")
+    p.add_argument("--all", action="store_true", help="check every registered environment")
+    p.add_argument("--samples", type=int, default=5, help="tasks per level to check")
+    p.add_argument("--quick", action="store_true", help="skip the cross-process determinism check")
+    p.set_defaults(func=cmd_envs_check)
+
+    p = sub.add_parser("sample", help="generate tasks (JSON lines with --json)")
+    p.add_argument("name")
+    p.add_argument("--n", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--level", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("score", help="score a response to a task")
+    p.add_argument("name", nargs="?", help="environment (default: the task's env)")
+    p.add_argument("--task", required=True, help="task JSON file (as printed by `m1gym sample --json`)")
+    p.add_argument("--response", required=True, help="response file, or - for stdin")
+    p.add_argument("--server", help="score through a running `m1gym serve` at this URL")
+    p.add_argument("--token", help="bearer token for --server")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_score)
+
+    for mod_name in PLUGIN_MODULES:
+        if _module_exists(mod_name):
+            importlib.import_module(mod_name).add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .core import TaskFormatError
+    from .registry import UnknownEnvError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        # a group without a subcommand: show its help
+        parser.parse_args([*(argv or sys.argv[1:]), "--help"])
+        return 2
+    try:
+        return int(func(args) or 0)
+    except (UserError, UnknownEnvError, TaskFormatError) as exc:
+        print(f"m1gym: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("m1gym: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The environment catalogue: math, logic, code, swe, general."""

@@ -1,0 +1,101 @@
+"""Sudoku (task 27): fill the grid so every row, column and box holds 1..n once.
+
+Verifier CC: any grid that keeps the givens and satisfies every rule passes, so a puzzle with
+several solutions is never scored against one stored grid. The generator plants a random full
+grid, hides cells and then adds givens back until a solver finds exactly one solution (unique=True).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from ...core import Score
+from .base import LogicTask, grid_text, parse_grid, register_logic, show_grid
+from .solvers import ensure_reference, givens_error, latin_error, make_unique, random_fill, reduce_givens, solve_units, sudoku_units
+
+
+@dataclass
+class Knobs:
+    box_h: int = 3        # rows per box
+    box_w: int = 3        # columns per box; grid side n = box_h * box_w
+    givens: int = 36      # cells shown before uniqueness repair (the final count can be a little higher)
+    unique: bool = True   # add givens until exactly one solution exists
+
+    def __post_init__(self) -> None:
+        n = self.box_h * self.box_w
+        if not (1 <= self.box_h <= 4 and 1 <= self.box_w <= 4 and n >= 2):
+            raise ValueError("sudoku: box_h and box_w must be in 1..4 with n = box_h * box_w >= 2")
+        if not 0 <= self.givens <= n * n:
+            raise ValueError(f"sudoku: givens must be in 0..{n * n}")
+
+
+class Sudoku(LogicTask):
+    task_name = "sudoku"
+    description = "Sudoku: fill an n x n grid so each row, column and box holds 1..n exactly once."
+    answer_format = "JSON grid"
+    version = "1"
+    Knobs = Knobs
+    level_table = {
+        0: {"box_h": 2, "box_w": 2, "givens": 8},
+        1: {"box_h": 2, "box_w": 3, "givens": 16},
+        2: {"box_h": 3, "box_w": 3, "givens": 40},
+        3: {"box_h": 3, "box_w": 3, "givens": 30},
+        4: {"box_h": 3, "box_w": 3, "givens": 22},
+    }
+
+    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+        n = k.box_h * k.box_w
+        units = sudoku_units(k.box_h, k.box_w)
+        sol = random_fill(n * n, n, units, rng)
+        cells = list(range(n * n))
+        rng.shuffle(cells)
+        shown = set(cells[:k.givens])
+        if k.unique:
+            def solve2(g: set[int]) -> list:
+                return solve_units(n * n, n, units, {i: sol[i] for i in g}, limit=2, max_nodes=20_000)
+            shown = make_unique(sol, shown, solve2, rng)
+            shown = reduce_givens(shown, k.givens, solve2, rng)
+        grid = [[sol[r * n + c] if r * n + c in shown else 0 for c in range(n)] for r in range(n)]
+        solution = [sol[r * n:(r + 1) * n] for r in range(n)]
+        puzzle = {"n": n, "box_h": k.box_h, "box_w": k.box_w, "grid": grid, "solution": solution,
+                  "givens": len(shown)}
+        return ensure_reference(self, puzzle)
+
+    def prompt(self, p: dict) -> str:
+        n, bh, bw = p["n"], p["box_h"], p["box_w"]
+        return (
+            f"Solve this {n}x{n} sudoku. Fill every empty cell (shown as .) with a number from 1 to {n} so that "
+            f"each row, each column and each of the {n} boxes of {bh} rows x {bw} columns contains every number "
+            f"1..{n} exactly once. Keep the given numbers unchanged.\n\n"
+            f"{show_grid(p['grid'])}\n\n"
+            f"Answer with the completed grid as a JSON list of {n} rows of {n} integers, for a 4x4 sudoku e.g.\n"
+            "[[1,2,3,4],\n[3,4,1,2],\n[2,1,4,3],\n[4,3,2,1]]"
+        )
+
+    def check(self, p: dict, answer: str) -> Score:
+        n, bh, bw = p["n"], p["box_h"], p["box_w"]
+        grid = parse_grid(answer, n, n)
+        err = latin_error(grid, n) or givens_error(grid, p["grid"])
+        if err:
+            return Score.fail(err, format_ok=True)
+        for br in range(0, n, bh):
+            for bc in range(0, n, bw):
+                vals = {grid[br + i][bc + j] for i in range(bh) for j in range(bw)}
+                if len(vals) != n:
+                    return Score.fail(f"box at rows {br}..{br + bh - 1}, columns {bc}..{bc + bw - 1} "
+                                      "repeats a value", format_ok=True)
+        return Score.ok("every row, column and box holds 1..n once and the givens are kept")
+
+    def solution_text(self, p: dict) -> str:
+        return grid_text(p["solution"])
+
+    def reasoning(self, p: dict) -> str:
+        n = p["n"]
+        return (f"The grid is {n}x{n} with {p['givens']} givens. For each empty cell I eliminate the numbers "
+                "already present in its row, column and box, place forced numbers (single candidates, or the "
+                "only place left for a number in a unit) and repeat until the grid is full. Every row, column "
+                "and box then holds 1.." f"{n} once.")
+
+
+register_logic(Sudoku)

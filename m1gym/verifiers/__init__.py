@@ -1,0 +1,6 @@
+"""Pure checking functions. Nothing here knows about environments."""
+
+from .extract import answer_region, extract_answer, last_boxed
+from .format import FormatCheck, check_format
+
+__all__ = ["answer_region", "extract_answer", "last_boxed", "check_format", "FormatCheck"]

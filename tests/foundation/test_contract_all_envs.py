@@ -1,0 +1,14 @@
+"""Every registered environment passes `m1gym envs check` (the executable contract)."""
+
+import pytest
+
+import m1gym
+from m1gym.checker import check_envs
+
+NAMES = [s.name for s in m1gym.list_envs() if not s.multi_turn and not s.name.startswith("test/")]
+
+
+@pytest.mark.skipif(not NAMES, reason="no environment registered yet")
+def test_every_registered_env_passes_the_contract():
+    report = check_envs(NAMES, samples=2)
+    assert report.ok, "\n".join(f"{r.env} {r.check}: {r.detail}" for r in report.failures())
