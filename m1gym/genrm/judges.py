@@ -1,0 +1,167 @@
+"""Judges answer chat prompts. Two backends: any OpenAI-compatible chat-completions endpoint over
+httpx (vLLM's server, `m1gym serve-model`, a hosted API), or a local transformers checkpoint run in
+process. Both return the text and, when asked and available, per-token log-probs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+
+Message = dict[str, str]
+
+
+class JudgeUnavailable(RuntimeError):
+    """The judge could not be reached or kept failing; the message names the endpoint and the fix."""
+
+
+@dataclass
+class TokenLogprob:
+    token: str
+    logprob: float
+    top: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class JudgeReply:
+    text: str
+    logprobs: list[TokenLogprob] | None = None
+    latency_ms: float = 0.0
+
+
+@runtime_checkable
+class Judge(Protocol):
+    name: str
+
+    def complete(self, messages: list[Message], *, max_tokens: int = 512, temperature: float = 0.0,
+                 logprobs: bool = False) -> JudgeReply: ...
+
+
+def _parse_choice(choice: dict[str, Any]) -> tuple[str, list[TokenLogprob] | None]:
+    text = (choice.get("message") or {}).get("content")
+    if text is None:
+        text = choice.get("text", "")
+    lp = choice.get("logprobs")
+    tokens = None
+    if isinstance(lp, dict) and isinstance(lp.get("content"), list):
+        tokens = [TokenLogprob(c.get("token", ""), float(c.get("logprob", 0.0)),
+                               {t.get("token", ""): float(t.get("logprob", 0.0)) for t in c.get("top_logprobs") or []})
+                  for c in lp["content"]]
+    return text or "", tokens
+
+
+class HTTPJudge:
+    """OpenAI-compatible `/v1/chat/completions`. Retries connection errors, timeouts and 5xx with
+    exponential backoff, then raises JudgeUnavailable; 4xx are not retried."""
+
+    def __init__(self, base_url: str, model: str = "default", *, api_key: str | None = None,
+                 timeout: float = 60.0, retries: int = 3, backoff: float = 0.5):
+        self.base_url = base_url.rstrip("/")
+        if not self.base_url.endswith("/v1"):
+            self.base_url += "/v1"
+        self.model, self.timeout, self.retries, self.backoff = model, timeout, retries, backoff
+        self.name = f"http:{self.base_url}#{model}"
+        key = api_key or os.environ.get("M1GYM_JUDGE_API_KEY")
+        self._headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = httpx.Client(timeout=timeout, headers=self._headers)
+
+    def _body(self, messages, max_tokens, temperature, logprobs) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": max_tokens,
+                                "temperature": temperature}
+        if logprobs:
+            body.update(logprobs=True, top_logprobs=5)
+        return body
+
+    def _delay(self, attempt: int) -> float:
+        return self.backoff * (2 ** attempt) * (0.5 + random.random() / 2)
+
+    def _handle(self, resp: httpx.Response, start: float) -> JudgeReply | None:
+        if resp.status_code >= 500:
+            return None
+        if resp.status_code >= 400:
+            raise JudgeUnavailable(f"judge at {self.base_url} rejected the request ({resp.status_code}): "
+                                   f"{resp.text[:200]}")
+        text, tokens = _parse_choice(resp.json()["choices"][0])
+        return JudgeReply(text, tokens, (time.perf_counter() - start) * 1000)
+
+    def complete(self, messages, *, max_tokens=512, temperature=0.0, logprobs=False) -> JudgeReply:
+        body = self._body(messages, max_tokens, temperature, logprobs)
+        last = "no attempt"
+        for attempt in range(self.retries + 1):
+            start = time.perf_counter()
+            try:
+                reply = self._handle(self._client.post(f"{self.base_url}/chat/completions", json=body), start)
+                if reply is not None:
+                    return reply
+                last = "server error (5xx)"
+            except (httpx.TransportError, httpx.TimeoutException) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            if attempt < self.retries:
+                time.sleep(self._delay(attempt))
+        raise JudgeUnavailable(f"judge at {self.base_url} failed after {self.retries + 1} attempts ({last}); "
+                               "check that the server runs (e.g. `m1gym serve-model PATH`) and the URL is right")
+
+    async def acomplete(self, messages, *, max_tokens=512, temperature=0.0, logprobs=False) -> JudgeReply:
+        body = self._body(messages, max_tokens, temperature, logprobs)
+        last = "no attempt"
+        async with httpx.AsyncClient(timeout=self.timeout, headers=self._headers) as client:
+            for attempt in range(self.retries + 1):
+                start = time.perf_counter()
+                try:
+                    reply = self._handle(await client.post(f"{self.base_url}/chat/completions", json=body), start)
+                    if reply is not None:
+                        return reply
+                    last = "server error (5xx)"
+                except (httpx.TransportError, httpx.TimeoutException) as exc:
+                    last = f"{type(exc).__name__}: {exc}"
+                if attempt < self.retries:
+                    await asyncio.sleep(self._delay(attempt))
+        raise JudgeUnavailable(f"judge at {self.base_url} failed after {self.retries + 1} attempts ({last})")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class TransformersJudge:
+    """A local transformers checkpoint run in process (greedy by default)."""
+
+    def __init__(self, path: str, device: str = "cpu"):
+        import threading
+
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.name = f"local:{path}"
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModelForCausalLM.from_pretrained(path).to(device).eval()
+        self.device, self._torch, self._lock = device, torch, threading.Lock()
+
+    def complete(self, messages, *, max_tokens=512, temperature=0.0, logprobs=False) -> JudgeReply:
+        torch = self._torch
+        start = time.perf_counter()
+        if getattr(self.tokenizer, "chat_template", None):
+            prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        else:
+            prompt = "\n\n".join(m["content"] for m in messages) + "\n\n"
+        ids = self.tokenizer(prompt, return_tensors="pt").input_ids.to(self.device)
+        with self._lock, torch.no_grad():
+            out = self.model.generate(ids, max_new_tokens=max_tokens, do_sample=temperature > 0,
+                                      temperature=temperature if temperature > 0 else None,
+                                      output_scores=logprobs, return_dict_in_generate=True)
+        new = out.sequences[0, ids.shape[1]:]
+        tokens = None
+        if logprobs:
+            tokens = []
+            for tok_id, scores in zip(new.tolist(), out.scores):
+                lp = torch.log_softmax(scores[0].float(), -1)
+                top = torch.topk(lp, 5)
+                tokens.append(TokenLogprob(self.tokenizer.decode([tok_id]), float(lp[tok_id]),
+                                           {self.tokenizer.decode([i]): float(v)
+                                            for v, i in zip(top.values.tolist(), top.indices.tolist())}))
+        return JudgeReply(self.tokenizer.decode(new, skip_special_tokens=True), tokens,
+                          (time.perf_counter() - start) * 1000)
