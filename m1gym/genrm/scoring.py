@@ -8,6 +8,7 @@ give a soft score in [-1, 1] beside the hard one.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,21 @@ class PairwiseResult:
     soft: float | None = None  # from verdict-token probabilities, when available
     error: str | None = None
     template: str = PAIRWISE_V1.id
+    length_controlled: float | None = None  # score with the fitted length preference removed
+
+
+@dataclass(frozen=True)
+class LengthCorrection:
+    """A fitted length preference (LC regression coefficient on tanh(length difference / scale))."""
+
+    coef: float
+    scale: float
+
+    def adjust(self, score: float, cand_len: int, ref_len: int) -> float:
+        """Remove the length term from a pairwise score in [-1, 1] (as a win probability in logit space)."""
+        p = min(max((score + 1) / 2, 0.02), 0.98)
+        logit = math.log(p / (1 - p)) - self.coef * math.tanh((cand_len - ref_len) / self.scale)
+        return 2 / (1 + math.exp(-logit)) - 1
 
 
 @dataclass
@@ -74,6 +90,7 @@ class PairwiseScorer:
                  max_tokens: int = 512):
         self.judge, self.template, self.use_logprobs, self.max_tokens = judge, template, use_logprobs, max_tokens
         self.stats = JudgeStats()
+        self.length_correction: LengthCorrection | None = None  # set by the recalibration hook
 
     def _ask(self, question: str, a: str, b: str) -> tuple[str | None, dict | None, str | None]:
         self.stats.bump(calls=1)
@@ -104,7 +121,11 @@ class PairwiseScorer:
         soft = None
         if p1 and p2:
             soft = ((p1["A"] - p1["B"]) + (p2["B"] - p2["A"])) / 2
-        return PairwiseResult(cand1 if consistent else 0, consistent, (v1, v2), soft, template=self.template.id)
+        score = cand1 if consistent else 0
+        lc = None
+        if self.length_correction is not None:
+            lc = self.length_correction.adjust(soft if soft is not None else score, len(candidate), len(reference))
+        return PairwiseResult(score, consistent, (v1, v2), soft, template=self.template.id, length_controlled=lc)
 
 
 class FiveGradeScorer:

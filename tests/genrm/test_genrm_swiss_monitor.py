@@ -95,3 +95,29 @@ def test_monitor_fires_within_bounded_steps_when_reward_follows_length():
     assert fired and fired[0].step <= 5, fired
     assert "reward_follows_length" in fired[0].triggered and fired[0].signals["p_longer"] > 0.7
     assert "length_bias/corr" in mon.metrics()
+
+
+def test_recalibration_hook_switches_scorer_to_length_controlled():
+    from m1gym.genrm import LengthBiasEvent, PairwiseScorer
+    from m1gym.genrm.judges import JudgeReply
+    from m1gym.genrm.recalibrate import RecalibrationHook, padded_probe
+
+    class LengthLover:  # test double: prefers the longer response
+        name = "length-lover"
+
+        def complete(self, messages, **k):
+            user = messages[-1]["content"]
+            a = user.split("[Response A]\n", 1)[1].split("\n\n[Response B]", 1)[0]
+            b = user.split("[Response B]\n", 1)[1].split("\n\nExplain", 1)[0]
+            return JudgeReply("Verdict: [[A]]" if len(a) > len(b) else "Verdict: [[B]]")
+
+    scorer = PairwiseScorer(LengthLover())
+    rng = random.Random(0)
+    probes = [padded_probe(f"q{i}", "x" * rng.randint(20, 200)) for i in range(15)]
+    probes += [(f"r{i}", "y" * rng.randint(5, 60), "z" * 100) for i in range(15)]
+    hook = RecalibrationHook(scorer, probes)
+    assert scorer.compare("q", "long " * 20, "short").length_controlled is None
+    lc = hook(LengthBiasEvent(step=7, triggered=["reward_follows_length"], signals={}, evidence=""))
+    assert lc.length_coef > 1 and hook.history[0]["step"] == 7
+    res = scorer.compare("q", "long " * 20, "short")
+    assert res.score == 1 and res.length_controlled < 0.5  # the win was length, not quality

@@ -45,11 +45,14 @@ class JudgedEnv(Environment):
         super().__init__(judge_url=judge_url, judge_model=judge_model, **config)
         url = judge_url or os.environ.get("M1GYM_JUDGE_URL")
         self.judge = None
+        self.pairwise = self.grader = None
         if url:
-            from ...genrm import HTTPJudge
+            from ...genrm import FiveGradeScorer, HTTPJudge, PairwiseScorer
 
             self.judge = HTTPJudge(url, judge_model)
-        self.use_logprobs = use_logprobs
+            # one scorer per env: its counters and a recalibration (length correction) persist
+            self.pairwise = PairwiseScorer(self.judge, use_logprobs=use_logprobs)
+            self.grader = FiveGradeScorer(self.judge, use_logprobs=use_logprobs)
 
     def load(self, path: str | Path) -> Iterable[Task]:
         path = Path(path)
@@ -92,9 +95,7 @@ class GradedEnv(JudgedEnv):
             return Score(1.0, True, True, "matches the ground truth", {"grade": 5, "judge": "exact match"})
         if self.judge is None:
             return Score(0.0, None, True, NO_JUDGE, {"judge_failure": True})
-        from ...genrm import FiveGradeScorer
-
-        g = FiveGradeScorer(self.judge, use_logprobs=self.use_logprobs).grade(task.prompt_text, text, truth)
+        g = self.grader.grade(task.prompt_text, text, truth)
         if g.reward is None:
             return Score(0.0, None, True, f"judge failed: {g.error}", {"judge_failure": True})
         return Score(g.reward, g.grade >= 4, True, f"grade {g.grade}/5",
@@ -118,15 +119,16 @@ class OpenEnv(JudgedEnv):
             return Score(0.0, None, True, "identical to the reference (similar)", {"pairwise": 0})
         if self.judge is None:
             return Score(0.0, None, True, NO_JUDGE, {"judge_failure": True})
-        from ...genrm import PairwiseScorer
-
-        res = PairwiseScorer(self.judge, use_logprobs=self.use_logprobs).compare(task.prompt_text, text, ref)
+        res = self.pairwise.compare(task.prompt_text, text, ref)
         if res.score is None:
             return Score(0.0, None, True, f"judge failed: {res.error}", {"judge_failure": True})
         words = {1: "better than", 0: "similar to", -1: "worse than"}[res.score]
-        return Score(float(res.score), None, True, f"{words} the reference" + ("" if res.consistent else
+        # after a length-bias recalibration the length-controlled score is the reward
+        reward = res.length_controlled if res.length_controlled is not None else float(res.score)
+        return Score(reward, None, True, f"{words} the reference" + ("" if res.consistent else
                      " (orders disagreed)"), {"pairwise": res.score, "consistent": res.consistent,
-                                             "verdicts": list(res.verdicts), "soft": res.soft})
+                                             "verdicts": list(res.verdicts), "soft": res.soft,
+                                             "length_controlled": res.length_controlled})
 
     def reference(self, task: Task) -> str:
         return str(task.answer["reference"])
