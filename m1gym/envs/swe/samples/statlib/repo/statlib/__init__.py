@@ -1,0 +1,2 @@
+from .central import mean, median, mode
+from .spread import variance

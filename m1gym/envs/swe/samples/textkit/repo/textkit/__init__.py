@@ -1,0 +1,2 @@
+from .slug import slugify
+from .case import title_case, snake_case
