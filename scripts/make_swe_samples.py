@@ -479,8 +479,18 @@ task("ledger", D("""
     ["tests/test_account.py::test_deposit_withdraw", "tests/test_account.py::test_positive_only"])
 
 
+# A fixed identity and date make the base commit hash reproducible: the SWE image builder commits the
+# shipped repo the same way and gets the same base_commit.
+GIT_ENV = {"GIT_AUTHOR_NAME": "m1gym", "GIT_AUTHOR_EMAIL": "samples@m1gym.invalid",
+           "GIT_COMMITTER_NAME": "m1gym", "GIT_COMMITTER_EMAIL": "samples@m1gym.invalid",
+           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+
+
 def git(cwd, *args):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    import os
+
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV}).stdout
 
 def write(root, files):
     for rel, text in files.items():
@@ -496,7 +506,7 @@ for t in TASKS:
     write(work, t["files"])
     write(work, t["tests_base"])
     git(work, "init", "-q"); git(work, "add", "-A")
-    git(work, "-c", "user.email=a@b", "-c", "user.name=m1gym", "commit", "-qm", "base")
+    git(work, "commit", "-qm", "base")
     base = git(work, "rev-parse", "HEAD").strip()
     # gold patch
     for rel, (old, new) in t["fix"].items():

@@ -1,2 +1,0 @@
-from .parse import parse_duration
-from .format import format_duration

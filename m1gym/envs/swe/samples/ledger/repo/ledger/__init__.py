@@ -1,1 +1,0 @@
-from .account import Account, InsufficientFunds

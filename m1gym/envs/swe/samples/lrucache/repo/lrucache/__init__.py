@@ -1,1 +1,0 @@
-from .cache import LRUCache
