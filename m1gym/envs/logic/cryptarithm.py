@@ -78,8 +78,8 @@ class Cryptarithm(LogicTask):
         0: {"n_operands": 2, "digits": 2, "ops": "+"},
         1: {"n_operands": 2, "digits": 3, "ops": "+-"},
         2: {"n_operands": 3, "digits": 3, "ops": "+-"},
-        3: {"n_operands": 2, "digits": 3, "ops": "*", "mul_digits": 2},
-        4: {"n_operands": 3, "digits": 4, "ops": "+-*", "mul_digits": 2},
+        3: {"n_operands": 3, "digits": 4, "ops": "+-*", "mul_digits": 2},
+        4: {"n_operands": 4, "digits": 4, "ops": "+-*", "mul_digits": 3},
     }
 
     def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
@@ -162,6 +162,12 @@ class Cryptarithm(LogicTask):
         pairs = ", ".join(f"{k}={v}" for k, v in sorted(p["mapping"].items()))
         return (f"Letters: {pairs}.\nSubstituting gives {p['solution']}, which is true, all letters map to "
                 "distinct digits and no number starts with 0.")
+
+    def random_answer(self, p: dict[str, Any], rng: random.Random) -> str:
+        """Calibration baseline: a random injective letter -> digit assignment."""
+        letters = sorted(set(re.sub(r"[^A-Z]", "", p["equation"])))
+        digits = dict(zip(letters, rng.sample("0123456789", len(letters))))
+        return "".join(digits.get(ch, ch) for ch in p["equation"])
 
 
 register_logic(Cryptarithm)

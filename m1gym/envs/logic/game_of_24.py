@@ -215,5 +215,9 @@ class GameOf24(LogicTask):
         return (f"I need {p['target']} from {', '.join(map(str, p['numbers']))}, each used once.\n"
                 + "\n".join(steps) + f"\nSo {p['solution']} = {p['target']}.")
 
+    def random_answer(self, p: dict[str, Any], rng: random.Random) -> str:
+        """Calibration baseline: a random expression over exactly the given numbers."""
+        return _text(_random_tree(rng, list(p["numbers"]), p["ops"]))
+
 
 register_logic(GameOf24)
