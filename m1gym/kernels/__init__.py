@@ -1,0 +1,1 @@
+"""Compute kernels: lightning attention (reference and fused GPU paths)."""
