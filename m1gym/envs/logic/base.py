@@ -21,6 +21,12 @@ A task module holds only its puzzle logic:
 
     register_logic(Sudoku)
 
+Optional hooks: ``random_answer(puzzle, rng)`` (a random answer in the right shape, the baseline of
+``m1gym logic calibrate``), ``from_synlogic(question, answer, metadata)`` (classmethod: the puzzle
+dict for a SynLogic row, so ``m1gym logic import-synlogic`` can map that task; see synlogic.py) and
+``synlogic_names`` (extra SynLogic task keys). Tasks whose ``meta.accept_boxed`` is true (imported
+rows whose prompt asks for ``\\boxed{}``) also take a final ``\\boxed{...}`` as the answer.
+
 The base turns these into generate / score / reference, adds the answer-tag instruction to the
 prompt, draws every instance from its own seeded RNG, and turns any parse error into reward 0
 with a reason. Nothing here or in a task module ever evaluates model output as code.
@@ -266,10 +272,11 @@ def show_grid(grid: list[list[Any]], blank: Any = 0, blank_char: str = ".") -> s
     return "\n".join(" ".join(blank_char if v == blank else str(v) for v in row) for row in grid)
 
 
-def parse_cell_grid(text: str, h: int, w: int) -> list[list[str]]:
+def parse_cell_grid(text: str, h: int, w: int, *, pyish: bool = False) -> list[list[str]]:
     """A rectangular h x w JSON grid whose cells are strings or integers, normalised to stripped
-    strings (so ``3`` and ``"3"`` read the same). Used by grids that mix numbers and symbols."""
-    grid = parse_json(text)
+    strings (so ``3`` and ``"3"`` read the same). Used by grids that mix numbers and symbols.
+    ``pyish=True`` also accepts Python literal spelling (see ``parse_pyish``)."""
+    grid = parse_pyish(text) if pyish else parse_json(text)
     if not isinstance(grid, list) or not all(isinstance(r, list) for r in grid):
         raise AnswerParseError('expected a JSON list of rows, e.g. [["1","X"],["X","2"]]')
     if len(grid) != h:
@@ -288,3 +295,26 @@ def parse_cell_grid(text: str, h: int, w: int) -> list[list[str]]:
                 raise AnswerParseError(f"row {i} holds {str(cell)[:20]!r}; cells must be short strings or integers")
         out.append(cells)
     return out
+
+
+_PYISH_SAFE = re.compile(r"[\[\]{}()\s,:'\"A-Za-z0-9_.+\-↑↓←→↖↗↙↘]*")
+
+
+def parse_pyish(text: str) -> Any:
+    """A JSON value, also accepting Python literal spelling of lists, tuples and dicts of numbers and
+    simple strings (single quotes, parentheses, trailing commas, an optional ``name = `` prefix), as
+    answers to SynLogic-style prompts are written. The text is converted character by character and
+    read as JSON; nothing is evaluated."""
+    text = strip_fences(text)
+    m = re.match(r"[A-Za-z_]\w*\s*=\s*", text)
+    if m:
+        text = text[m.end():]
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        pass
+    if len(text) > MAX_ANSWER_CHARS or not _PYISH_SAFE.fullmatch(text):
+        raise AnswerParseError("expected a JSON or Python-literal list/dict of numbers and short strings")
+    conv = text.replace("'", '"').replace("(", "[").replace(")", "]")
+    conv = re.sub(r",\s*([\]}])", r"\1", conv)
+    return parse_json(conv)

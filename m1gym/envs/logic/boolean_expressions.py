@@ -83,6 +83,17 @@ def _walk(node: ast.AST) -> Any:
     raise ValueError(f"unsupported syntax {type(node).__name__}")
 
 
+class _FoldComparisons(ast.NodeTransformer):
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        return ast.copy_location(ast.Constant(value=_walk(node)), node)
+
+
+def reduce_comparisons(text: str) -> str:
+    """The expression with every comparison replaced by its truth value (for the reasoning text)."""
+    tree = _FoldComparisons().visit(ast.parse(text, mode="eval"))
+    return ast.unparse(tree)
+
+
 # ---- generator ---------------------------------------------------------------------------------
 
 def _arith(rng: random.Random, terms: int) -> tuple[str, int]:
@@ -149,7 +160,8 @@ class BooleanExpressions(LogicTask):
         lines = "\n".join(f"{o['label']}. {o['expr']}" for o in puzzle["options"])
         return (
             "Evaluate each boolean expression below and find every option that is true.\n"
-            "Rules: integers use ordinary arithmetic (* before + and -, negative numbers in parentheses); "
+            "Rules: integers use ordinary arithmetic (* before + and -; a negative number after an operator is "
+            "written in parentheses); "
             "a comparison (<, >, <=, >=, ==, !=) between two arithmetic terms is True or False; "
             "`not` binds tighter than `and`, which binds tighter than `or`; parentheses group as usual.\n\n"
             f"{lines}\n\n"
@@ -178,8 +190,12 @@ class BooleanExpressions(LogicTask):
     def reasoning(self, puzzle: dict[str, Any]) -> str | None:
         if "options" not in puzzle:
             return None
-        return "\n".join(f"{o['label']}: {o['expr']}  ->  {v}"
-                         for o, v in zip(puzzle["options"], puzzle["values"]))
+        lines = ["First evaluate every comparison, then the not/and/or structure."]
+        for o, v in zip(puzzle["options"], puzzle["values"]):
+            lines.append(f"{o['label']}: {reduce_comparisons(o['expr'])} = {v}")
+        true = ",".join(puzzle["solution"])
+        lines.append(f"True options: {true}.")
+        return "\n".join(lines)
 
     def random_answer(self, puzzle: dict[str, Any], rng: random.Random) -> str:
         labels = [o["label"] for o in puzzle["options"]]
@@ -205,6 +221,8 @@ def parse_letters(answer: str, labels: list[str]) -> set[str]:
         p = p.rstrip(".").upper()
         if p not in labels:
             raise AnswerParseError(f"{p[:20]!r} is not an option letter (options: {','.join(labels)})")
+        if p in out:
+            raise AnswerParseError(f"option {p} is listed twice")
         out.add(p)
     if not out:
         raise AnswerParseError("no option letters found; expected letters like A,C")
