@@ -8,6 +8,7 @@ bipartite matching, so any valid placement passes.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 
@@ -50,7 +51,7 @@ class Campsite(LogicTask):
     answer_format = 'JSON grid of "T" (tree), "X" (tent), "." (empty)'
     Knobs = Knobs
     level_table = {
-        0: {"h": 4, "w": 4, "density": 0.15},
+        0: {"h": 4, "w": 4, "density": 0.2},
         1: {"h": 5, "w": 5, "density": 0.16},
         2: {"h": 6, "w": 6, "density": 0.17},
         3: {"h": 8, "w": 8, "density": 0.18},
@@ -59,6 +60,8 @@ class Campsite(LogicTask):
 
     def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
         h, w = k.h, k.w
+        if h < 2 or w < 2 or not 0 < k.density <= 0.3:
+            raise ValueError(f"campsite: need h, w >= 2 and 0 < density <= 0.3, got {k}")
         target = max(2, round(k.density * h * w))
         for _ in range(MAX_GENERATION_ATTEMPTS):
             tents: set = set()
@@ -73,7 +76,7 @@ class Campsite(LogicTask):
                 opts = [(t[0] + dr, t[1] + dc) for dr, dc in ORTH]
                 opts = [p for p in opts if 0 <= p[0] < h and 0 <= p[1] < w and p not in trees and p not in tents
                         and not any((p[0] + dr, p[1] + dc) in tents for dr, dc in ORTH)]
-                # a tree may not sit where a later tent would need it; keep it simple: any free neighbour
+                # the tree goes on a free side neighbour that no earlier tent touches side by side
                 if not opts:
                     continue
                 tents.add(t)
@@ -118,24 +121,25 @@ class Campsite(LogicTask):
 
     def check(self, p: dict, answer: str) -> Score:
         h, w = p["h"], p["w"]
-        g = parse_cell_grid(answer, h, w)
+        tent = p.get("tent", "X")  # imported SynLogic rows write tents as "C", any other mark is empty
+        g = parse_cell_grid(answer, h, w, pyish=tent != "X")
         trees = {tuple(t) for t in p["trees"]}
         tents = []
         for r in range(h):
             for c in range(w):
                 v = g[r][c]
-                if v not in ("T", "X", "."):
+                if tent == "X" and v not in ("T", "X", "."):
                     raise AnswerParseError(f"cell ({r},{c}) holds {v!r}; use 'T', 'X' or '.'")
                 if (v == "T") != ((r, c) in trees):
                     return Score.fail(f"cell ({r},{c}): trees must stay exactly where given", format_ok=True)
-                if v == "X":
+                if v == tent:
                     tents.append((r, c))
         for r in range(h):
-            n = sum(1 for c in range(w) if g[r][c] == "X")
+            n = sum(1 for c in range(w) if g[r][c] == tent)
             if n != p["row_counts"][r]:
                 return Score.fail(f"row {r} has {n} tents, needs {p['row_counts'][r]}", format_ok=True)
         for c in range(w):
-            n = sum(1 for r in range(h) if g[r][c] == "X")
+            n = sum(1 for r in range(h) if g[r][c] == tent)
             if n != p["col_counts"][c]:
                 return Score.fail(f"column {c} has {n} tents, needs {p['col_counts'][c]}", format_ok=True)
         tent_set = set(tents)
@@ -151,8 +155,37 @@ class Campsite(LogicTask):
                               format_ok=True)
         return Score.ok()
 
+    def random_answer(self, p: dict, rng: random.Random) -> str:
+        trees = {tuple(t) for t in p["trees"]}
+        free = [(r, c) for r in range(p["h"]) for c in range(p["w"]) if (r, c) not in trees]
+        tents = set(rng.sample(free, min(len(trees), len(free))))
+        return grid_text([["T" if (r, c) in trees else "X" if (r, c) in tents else "." for c in range(p["w"])]
+                          for r in range(p["h"])])
+
     def solution_text(self, p: dict) -> str:
         return grid_text(p["solution"])
+
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows: ``metadata`` holds ``grid`` (trees "T"), ``n`` rows, ``m`` columns,
+        ``row_constraints`` and ``col_constraints``; answers mark tents "C". The row maps only when
+        its gold answer passes this task's rule check."""
+        grid = [list(row) if isinstance(row, str) else [str(x) for x in row] for row in metadata["grid"]]
+        h, w = int(metadata["n"]), int(metadata["m"])
+        rows, cols = [int(x) for x in metadata["row_constraints"]], [int(x) for x in metadata["col_constraints"]]
+        if len(grid) != h or any(len(row) != w for row in grid) or len(rows) != h or len(cols) != w:
+            return None
+        puzzle = {"h": h, "w": w, "trees": [[r, c] for r in range(h) for c in range(w) if grid[r][c] == "T"],
+                  "row_counts": rows, "col_counts": cols, "tent": "C", "solution": None}
+        text = answer if isinstance(answer, str) else json.dumps(answer)
+        try:
+            sol = parse_cell_grid(text, h, w, pyish=True)
+        except AnswerParseError:
+            return None
+        puzzle["solution"] = sol
+        if cls().check(puzzle, text).reward != 1.0:
+            return None
+        return puzzle
 
     def reasoning(self, p: dict) -> str:
         sol = p["solution"]
