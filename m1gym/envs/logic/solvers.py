@@ -218,3 +218,175 @@ def givens_error(grid: list[list[Any]], givens: list[list[Any]], blank: Any = 0)
             if v != blank and grid[r][c] != v:
                 return f"cell ({r},{c}) is given as {v} but the answer has {grid[r][c]}"
     return None
+
+
+def solve_latin_lines(n: int, fixed: dict[int, int], line_cands: dict[int, list[tuple[int, ...]]], *,
+                      limit: int = 2, max_nodes: int = 2_000) -> list[list[int]]:
+    """Latin squares (cells r * n + c, values 1..n) whose lines each match one of their candidates.
+
+    line_cands maps a line (0..n-1 = rows left to right, n..2n-1 = columns top to bottom) to the
+    value tuples allowed there (e.g. the permutations matching a skyscraper clue); lines not in it
+    only obey the Latin rule. Propagation: naked and hidden singles plus filtering each line's
+    candidates by the cell domains, to a fixpoint; then branching on a smallest domain.
+    """
+    lines = [[r * n + c for c in range(n)] for r in range(n)] + [[r * n + c for r in range(n)] for c in range(n)]
+    full = (1 << (n + 1)) - 2
+    dom = [full] * (n * n)
+    for c, v in fixed.items():
+        dom[c] = 1 << v
+    sols: list[list[int]] = []
+    nodes = 0
+
+    def propagate(dom: list[int], cands: dict) -> bool:
+        changed = True
+        while changed:
+            changed = False
+            for li, cells in enumerate(lines):
+                # naked singles: a fixed value leaves the other cells of the line
+                fixed_mask = 0
+                for x in cells:
+                    d = dom[x]
+                    if d & (d - 1) == 0:
+                        if d == 0 or fixed_mask & d:
+                            return False
+                        fixed_mask |= d
+                for x in cells:
+                    d = dom[x]
+                    if d & (d - 1):
+                        nd = d & ~fixed_mask
+                        if nd != d:
+                            if nd == 0:
+                                return False
+                            dom[x] = nd
+                            changed = True
+                # hidden singles: a value with one place left in the line goes there
+                for v in range(1, n + 1):
+                    b = 1 << v
+                    where = [x for x in cells if dom[x] & b]
+                    if not where:
+                        return False
+                    if len(where) == 1 and dom[where[0]] != b:
+                        dom[where[0]] = b
+                        changed = True
+                entry = cands.get(li)
+                if entry is not None:
+                    cl, seen = entry
+                    ds = [dom[x] for x in cells]
+                    if ds == seen:
+                        continue
+                    keep = cl
+                    for i in range(n):
+                        if ds[i] != seen[i]:
+                            d = ds[i]
+                            keep = [p for p in keep if d >> p[i] & 1]
+                    if not keep:
+                        return False
+                    for i, x in enumerate(cells):
+                        u = 0
+                        for p in keep:
+                            u |= 1 << p[i]
+                        u &= ds[i]
+                        if u != ds[i]:
+                            ds[i] = dom[x] = u
+                            changed = True
+                    cands[li] = (keep, ds)
+        return True
+
+    def rec(dom: list[int], cands: dict) -> None:
+        nonlocal nodes
+        nodes += 1
+        if nodes > max_nodes:
+            raise SearchBudget(f"more than {max_nodes} search nodes")
+        if not propagate(dom, cands):
+            return
+        best, best_k = -1, n + 1
+        for x in range(n * n):
+            k = dom[x].bit_count()
+            if 1 < k < best_k:
+                best, best_k = x, k
+        if best < 0:
+            sols.append([dom[x].bit_length() - 1 for x in range(n * n)])
+            return
+        for v in bits(dom[best]):
+            d2 = dom[:]
+            d2[best] = 1 << v
+            rec(d2, dict(cands))
+            if len(sols) >= limit:
+                return
+
+    rec(dom, {k: (list(v), [full] * n) for k, v in line_cands.items()})
+    return sols
+
+
+def singles_trace(ncells: int, nvals: int, units: Sequence[Sequence[int]], unit_names: Sequence[str],
+                  fixed: dict[int, int], cell_name: Callable[[int], str], *, restrict: Restrict | None = None,
+                  max_steps: int = 12) -> tuple[list[str], int]:
+    """Human-style deduction steps (naked and hidden singles), for reference reasoning text.
+
+    Returns up to ``max_steps`` lines like "R2C3 = 4 (only candidate)" and how many cells singles
+    alone filled in total (they are sound, so every placement agrees with a unique solution).
+    """
+    assign = [0] * ncells
+    for c, v in fixed.items():
+        assign[c] = v
+    cell_units: list[list[int]] = [[] for _ in range(ncells)]
+    for ui, unit in enumerate(units):
+        for c in unit:
+            cell_units[c].append(ui)
+    full = (1 << (nvals + 1)) - 2
+    lines: list[str] = []
+    placed = 0
+    while True:
+        used = [0] * len(units)
+        for ui, unit in enumerate(units):
+            for c in unit:
+                if assign[c]:
+                    used[ui] |= 1 << assign[c]
+        cand = {}
+        for c in range(ncells):
+            if not assign[c]:
+                m = full
+                for u in cell_units[c]:
+                    m &= ~used[u]
+                if restrict is not None:
+                    m = restrict(assign, c, m)
+                cand[c] = m
+        step = None
+        for c, m in cand.items():
+            if m and m & (m - 1) == 0:
+                step = (c, m.bit_length() - 1, "only candidate left")
+                break
+        if step is None:
+            for ui, unit in enumerate(units):
+                for v in range(1, nvals + 1):
+                    if used[ui] >> v & 1:
+                        continue
+                    where = [c for c in unit if not assign[c] and cand[c] >> v & 1]
+                    if len(where) == 1:
+                        step = (where[0], v, f"only place for {v} in {unit_names[ui]}")
+                        break
+                if step:
+                    break
+        if step is None:
+            return lines, placed
+        c, v, why = step
+        assign[c] = v
+        placed += 1
+        if len(lines) < max_steps:
+            lines.append(f"{cell_name(c)} = {v} ({why}).")
+
+
+def latin_unit_names(n: int) -> list[str]:
+    return [f"row {r + 1}" for r in range(n)] + [f"column {c + 1}" for c in range(n)]
+
+
+def trace_reasoning(intro: str, lines: list[str], placed: int, empty: int, outro: str) -> str:
+    """Reasoning text from a singles trace: intro, the first steps, how far singles got, outro."""
+    out = [intro] + [f"- {ln}" for ln in lines]
+    if placed > len(lines):
+        out.append(f"- ... {placed - len(lines)} more cells follow the same way.")
+    if placed < empty:
+        out.append(f"Singles fill {placed} of the {empty} empty cells; for the rest I try the candidates of the "
+                   "most constrained cell and keep the choice that leads to no contradiction.")
+    out.append(outro)
+    return "\n".join(out)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from ...core import Score
 from .base import LogicTask, grid_text, parse_grid, register_logic, show_grid
-from .solvers import ensure_reference, givens_error, latin_error, make_unique, random_fill, reduce_givens, solve_units, sudoku_units
+from .solvers import (ensure_reference, givens_error, latin_error, latin_unit_names, make_unique, random_fill,
+                      reduce_givens, singles_trace, solve_units, sudoku_units, trace_reasoning)
 
 
 @dataclass
@@ -91,11 +92,14 @@ class Sudoku(LogicTask):
         return grid_text(p["solution"])
 
     def reasoning(self, p: dict) -> str:
-        n = p["n"]
-        return (f"The grid is {n}x{n} with {p['givens']} givens. For each empty cell I eliminate the numbers "
-                "already present in its row, column and box, place forced numbers (single candidates, or the "
-                "only place left for a number in a unit) and repeat until the grid is full. Every row, column "
-                "and box then holds 1.." f"{n} once.")
+        n, bh, bw = p["n"], p["box_h"], p["box_w"]
+        fixed = {r * n + c: v for r, row in enumerate(p["grid"]) for c, v in enumerate(row) if v}
+        names = latin_unit_names(n) + [f"box {b + 1}" for b in range(n)]
+        lines, placed = singles_trace(n * n, n, sudoku_units(bh, bw), names, fixed,
+                                      lambda x: f"R{x // n + 1}C{x % n + 1}")
+        return trace_reasoning(
+            f"RrCc is row r, column c. For each empty cell I remove the numbers already in its row, column and box:",
+            lines, placed, n * n - len(fixed), f"Every row, column and box now holds 1..{n} once.")
 
 
 register_logic(Sudoku)
