@@ -269,5 +269,16 @@ class ArcAgi(LogicTask):
         return ("Comparing the examples, every output is the input after these steps, in order: " +
                 "; ".join(steps) + ". It holds for all examples, so apply it to the test input.")
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (arc_agi verifier): the gold ``answer`` is the test output grid (a list of
+        lists or its JSON text), compared exactly, as here."""
+        from .synlogic import gold_int_grid
+
+        grid = gold_int_grid(answer)
+        if grid is None or any(not 0 <= v <= 9 for row in grid for v in row):
+            return None
+        return {"test_output": grid, "test_input": grid, "source": "synlogic"}
+
 
 register_logic(ArcAgi)

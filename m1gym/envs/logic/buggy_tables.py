@@ -207,5 +207,17 @@ class BuggyTables(LogicTask):
         """Calibration baseline: one of the counted values (a plausible but unjustified pick)."""
         return f"{float(rng.choice(p['used_values'])):.2f}"
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict[str, Any]) -> dict[str, Any] | None:
+        """SynLogic rows (buggy_tables verifier): the gold ``answer`` is one number with two decimals,
+        compared as the last two-decimal number in the response. Our check takes any number within
+        half a cent of the gold value (so "12.50" and "12.5" both pass)."""
+        text = str(answer).strip() if answer is not None else ""
+        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+            return None
+        value = Fraction(text)
+        return {"exact": [value.numerator, value.denominator], "answer": text, "stat": "the requested value",
+                "column": "the table", "source": "synlogic"}
+
 
 register_logic(BuggyTables)

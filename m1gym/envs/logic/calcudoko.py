@@ -219,5 +219,36 @@ class Calcudoko(LogicTask):
             "that can still reach its target with its operation:",
             lines, placed, n * n - len(fixed), f"The filled grid meets all {len(p['cages'])} cages.")
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (calcudoko_verifier.py / generator): ``metadata`` holds ``grid_size`` and
+        ``regions`` ({"cells": ["(1,1)", "(1,2)"] 1-based, "target", "operator" in + - * ÷}); the gold
+        answer is "[[1 2 3,2 3 1,3 1 2]]". SynLogic also forbids a repeated number inside a region,
+        which our check does not test, so a row maps only when every region lies in one row or one
+        column (there the Latin rule already forbids repeats). Kept only when the gold grid passes."""
+        import re as _re
+
+        from .synlogic import gold_int_grid, scores_gold
+
+        ops = {"+": "+", "-": "-", "−": "-", "*": "*", "×": "*", "x": "*", "/": "/", "÷": "/"}
+        sol = gold_int_grid(answer)
+        n = int(metadata.get("grid_size") or (len(sol) if sol else 0))
+        if sol is None or len(sol) != n:
+            return None
+        cages = []
+        for reg in metadata["regions"]:
+            cells = []
+            for cell in reg["cells"]:
+                nums = [int(x) for x in _re.findall(r"\d+", cell)] if isinstance(cell, str) else list(cell)
+                if len(nums) != 2:
+                    return None
+                cells.append([int(nums[0]) - 1, int(nums[1]) - 1])
+            op = ops.get(str(reg["operator"]).strip())
+            if op is None or len({r for r, _ in cells}) > 1 and len({c for _, c in cells}) > 1:
+                return None
+            cages.append({"cells": cells, "op": op, "target": int(reg["target"])})
+        puzzle = {"n": n, "cages": cages, "grid": [[0] * n for _ in range(n)], "givens": 0, "solution": sol}
+        return scores_gold(cls, puzzle, grid_text(sol))
+
 
 register_logic(Calcudoko)

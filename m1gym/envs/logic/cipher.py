@@ -228,5 +228,20 @@ class Cipher(LogicTask):
         """Calibration baseline: random letters of the right length."""
         return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in _letters(p["answer"]))
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict[str, Any]) -> dict[str, Any] | None:
+        """SynLogic rows (cipher verifier): the gold ``answer`` is the result text wrapped as
+        "[[TEXT]]" (answers are written [["TEXT"]]). Our check compares the letters A-Z in order, so
+        spaces, quotes and brackets around the text do not matter."""
+        if not isinstance(answer, str):
+            return None
+        text = answer.strip()
+        if text.startswith("[[") and text.endswith("]]"):
+            text = text[2:-2]
+        text = text.strip().strip("'\"")
+        if not _letters(text):
+            return None
+        return {"answer": text, "source": "synlogic"}
+
 
 register_logic(Cipher)

@@ -169,5 +169,29 @@ class Cryptarithm(LogicTask):
         digits = dict(zip(letters, rng.sample("0123456789", len(letters))))
         return "".join(digits.get(ch, ch) for ch in p["equation"])
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict[str, Any]) -> dict[str, Any] | None:
+        """SynLogic rows (cryptarithm_verifier.py and generator): the gold ``answer`` is the equation in
+        digits ("123 + 456 = 579"), compared as a string; ``metadata`` holds ``letter_words`` (operands,
+        then the result) and ``operators``. Without them the letter equation is read from the question
+        text (a run of capital-letter words joined by + - * and =). SynLogic's generator keeps only
+        instances with one solution; our check accepts any digit assignment that makes the equation
+        true, and the row maps only when the gold passes it."""
+        text = str(answer or "").strip()
+        words, ops = metadata.get("letter_words"), metadata.get("operators")
+        if isinstance(words, list) and isinstance(ops, list) and len(words) == len(ops) + 2 and ops:
+            eq = " ".join(f"{w} {o}" for w, o in zip(words, ops)) + f" {words[-2]} = {words[-1]}"
+            found = [eq]
+        else:
+            found = list(dict.fromkeys(
+                re.findall(r"\b([A-Z]+(?:\s*[-+*×]\s*[A-Z]+)+\s*=\s*[A-Z]+)\b", question or "")))
+        if not text or len(found) != 1:
+            return None
+        puzzle = {"equation": found[0], "solution": text, "source": "synlogic"}
+        try:
+            return puzzle if cls().check(puzzle, text).reward == 1.0 else None
+        except ValueError:
+            return None
+
 
 register_logic(Cryptarithm)

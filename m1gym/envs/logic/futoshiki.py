@@ -139,5 +139,33 @@ class Futoshiki(LogicTask):
             "not below the neighbour's value), a larger one cannot hold 1. Candidates after these eliminations:",
             lines, placed, n * n - len(fixed), f"All {len(p['inequalities'])} inequalities hold in the filled grid.")
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (futoshiki_verifier.py / generator): ``metadata`` holds ``grid_size``,
+        ``prefilled_coords`` (0-based [r, c]) and ``constraints`` ([[r1, c1], [r2, c2], "<" or ">"],
+        0-based); the gold answer is the solved grid. The givens are the gold values at the prefilled
+        coordinates (the question shows exactly those). Kept only when the gold grid passes."""
+        from .synlogic import gold_int_grid, scores_gold
+
+        n = int(metadata["grid_size"])
+        sol = gold_int_grid(answer, n)
+        if sol is None or not 3 <= n <= 9:
+            return None
+        grid = [[0] * n for _ in range(n)]
+        for r, c in metadata.get("prefilled_coords") or []:
+            grid[int(r)][int(c)] = sol[int(r)][int(c)]
+        ineqs = []
+        for a, b, sign in metadata.get("constraints") or []:
+            (r1, c1), (r2, c2) = (int(x) for x in a), (int(x) for x in b)
+            if sign == "<":
+                ineqs.append([r1, c1, r2, c2])
+            elif sign == ">":
+                ineqs.append([r2, c2, r1, c1])
+            else:
+                return None
+        puzzle = {"n": n, "grid": grid, "inequalities": sorted(ineqs), "solution": sol,
+                  "givens": sum(1 for row in grid for v in row if v)}
+        return scores_gold(cls, puzzle, grid_text(sol))
+
 
 register_logic(Futoshiki)

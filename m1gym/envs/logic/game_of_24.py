@@ -219,5 +219,34 @@ class GameOf24(LogicTask):
         """Calibration baseline: a random expression over exactly the given numbers."""
         return _text(_random_tree(rng, list(p["numbers"]), p["ops"]))
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict[str, Any] | None:
+        """SynLogic rows (game_of_24_verifier.py): ``metadata`` holds ``numbers``, ``operators`` and
+        ``result`` (the target). Our check evaluates the answer exactly and needs the multiset of
+        numbers, so SynLogic's bug (the value compared with itself) does not carry over. The gold is
+        the row's expression when it has one, else one found by our exhaustive search; the row maps
+        only when that expression passes (rows with other operators than + - * / do not map)."""
+        import re as _re
+
+        numbers = [int(v) for v in metadata["numbers"]]
+        ops = "".join(o for o in "+-*/" if o in {str(x).strip() for x in metadata["operators"]})
+        if not ops or any(str(x).strip() not in "+-*/" for x in metadata["operators"]):
+            return None
+        target = int(metadata["result"])
+        puzzle = {"numbers": numbers, "target": target, "ops": ops, "solution": ""}
+        text = answer.strip() if isinstance(answer, str) else ""
+        fence = _re.search(r"```[a-z]*\s*(.*?)```", text, _re.DOTALL)
+        text = fence.group(1).strip() if fence else text
+        if not text:
+            node = solve_all(numbers, ops).get(Fraction(target))
+            if node is None:
+                return None
+            text = _text(node)
+        puzzle["solution"] = text
+        try:
+            return puzzle if cls().check(puzzle, text).reward == 1.0 else None
+        except (ValueError, ZeroDivisionError):
+            return None
+
 
 register_logic(GameOf24)

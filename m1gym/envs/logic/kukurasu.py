@@ -94,5 +94,24 @@ class Kukurasu(LogicTask):
         lines.append("Each column total then matches its clue as well.")
         return "\n".join(lines)
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (kukurasu_verifier.py): ``metadata`` holds ``n`` rows, ``m`` columns,
+        ``row_sums`` and ``col_sums`` (weights are 1-based column / row numbers, as here); the gold
+        grid marks shaded cells "1" and others "X" (read here as 1 / 0). Kept only when it passes."""
+        from .synlogic import gold_value, scores_gold
+
+        h, w = int(metadata["n"]), int(metadata["m"])
+        grid = gold_value(answer)
+        if not (isinstance(grid, list) and len(grid) == h and all(isinstance(r, list) and len(r) == w for r in grid)):
+            return None
+        cells = {"1": 1, "X": 0, "x": 0, "0": 0}
+        if any(str(v).strip() not in cells for row in grid for v in row):
+            return None
+        sol = [[cells[str(v).strip()] for v in row] for row in grid]
+        puzzle = {"h": h, "w": w, "row_sums": [int(v) for v in metadata["row_sums"]],
+                  "col_sums": [int(v) for v in metadata["col_sums"]], "solution": sol}
+        return scores_gold(cls, puzzle, grid_text(sol))
+
 
 register_logic(Kukurasu)

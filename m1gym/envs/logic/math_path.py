@@ -131,5 +131,17 @@ class MathPath(LogicTask):
         """Calibration baseline: random digits in the holes."""
         return "".join(str(rng.randint(0, 9)) if ch == "?" else ch for ch in p["template"])
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict[str, Any]) -> dict[str, Any] | None:
+        """SynLogic rows (math_path_verifier.py): ``metadata["query_expr"]`` is the equation with "?" for
+        the hidden digits, ``metadata["ref_expr"]`` the completed one. Same task; kept only when the
+        reference equation passes our check."""
+        from .synlogic import scores_gold
+
+        template, solution = str(metadata["query_expr"]).strip(), str(metadata["ref_expr"]).strip()
+        if "?" not in template or "=" not in template:
+            return None
+        return scores_gold(cls, {"template": template, "solution": solution}, solution)
+
 
 register_logic(MathPath)

@@ -286,6 +286,32 @@ class Minesweeper(LogicTask):
         lines.append("Every other hidden cell is safe in at least one arrangement consistent with all numbers.")
         return "\n".join(lines)
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (minesweeper generator / verifier): ``metadata["revealed_grid"]`` shows counts
+        as digit strings and hidden cells as "X" (no mine total is given); the gold
+        ``metadata["current_mines"]`` (0-based [r, c]) holds the mines SynLogic's counting rule finds.
+        Our gold is the complete set of forced mines from our solver; a row maps only when the two
+        sets agree, so rows whose SynLogic gold misses deducible mines are skipped."""
+        raw = metadata["revealed_grid"]
+        h = len(raw)
+        if not h or not all(isinstance(r, (list, str)) and len(r) == len(raw[0]) for r in raw):
+            return None
+        board = []
+        for row in raw:
+            cells = [str(v).strip() for v in row]
+            if not all(v == "X" or (len(v) == 1 and v.isdigit()) for v in cells):
+                return None
+            board.append("".join("?" if v == "X" else v for v in cells))
+        try:
+            forced = forced_mines(board)
+        except SolverBudgetExceeded:
+            return None
+        gold = {(int(r), int(c)) for r, c in metadata["current_mines"]}
+        if not gold or gold != forced:
+            return None
+        return {"h": h, "w": len(board[0]), "board": board, "forced": sorted([list(x) for x in forced])}
+
 
 def _hidden_near(board: list[str], x: tuple[int, int]) -> set[tuple[int, int]]:
     """Hidden cells within two steps of x (the neighbourhood whose numbers the reasoning cites)."""

@@ -125,5 +125,22 @@ class Numbrix(LogicTask):
                 "that many orthogonal steps through empty cells; the walk length and parity fix the routes, and "
                 f"no cell may be left unreachable. The completed path visits all {n * n} cells.")
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (numbrix_verifier.py): ``metadata["grid"]`` is the n x n question grid (numbers,
+        "X" blank); the gold answer is the filled grid. Same rules as here; kept only when it passes."""
+        from .synlogic import gold_int_grid, scores_gold
+
+        raw = metadata["grid"]
+        n = len(raw)
+        if not all(isinstance(r, list) and len(r) == n for r in raw):
+            return None
+        grid = [[int(v) if str(v).strip().isdigit() else 0 for v in row] for row in raw]
+        sol = gold_int_grid(answer, n)
+        if sol is None or len(sol[0]) != n:
+            return None
+        puzzle = {"n": n, "grid": grid, "solution": sol}
+        return scores_gold(cls, puzzle, grid_text(sol))
+
 
 register_logic(Numbrix)

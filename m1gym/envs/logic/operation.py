@@ -197,5 +197,17 @@ class Operation(LogicTask):
         """Calibration baseline: a random small integer."""
         return str(rng.randint(-50, 50))
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict[str, Any]) -> dict[str, Any] | None:
+        """SynLogic rows (operation_verifier.py): the gold ``answer`` is compared with math-verify. Rows
+        whose gold is one exact number (7, -3/4, 2.5, \\frac{3}{4}) map; symbolic golds do not."""
+        from .base import AnswerParseError
+
+        try:
+            value = parse_number(str(answer))
+        except AnswerParseError:
+            return None
+        return {"value": fraction_text(value), "source": "synlogic"}
+
 
 register_logic(Operation)

@@ -205,5 +205,20 @@ class SkyscraperPuzzle(LogicTask):
             "settled rules out heights that would change it:",
             lines, placed, n * n - len(fixed), "The filled grid matches every visibility clue.")
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (skyscraper_puzzle_verifier.py): ``metadata`` holds ``n`` and the clue lists
+        ``top`` / ``bottom`` (per column) and ``left`` / ``right`` (per row); the gold answer is the
+        grid in a python block. Same rules as here; kept only when the gold grid passes."""
+        from .synlogic import gold_int_grid, scores_gold
+
+        n = int(metadata["n"])
+        clues = {s: [int(v) for v in metadata[s]] for s in SIDES}
+        sol = gold_int_grid(answer, n)
+        if sol is None or any(len(v) != n for v in clues.values()):
+            return None
+        puzzle = {"n": n, "grid": [[0] * n for _ in range(n)], "clues": clues, "givens": 0, "solution": sol}
+        return scores_gold(cls, puzzle, grid_text(sol))
+
 
 register_logic(SkyscraperPuzzle)

@@ -206,5 +206,14 @@ class SpaceReasoning(LogicTask):
         """Calibration baseline: any located item or unknown."""
         return rng.choice(p["located"] + ["unknown"])
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict[str, Any]) -> dict[str, Any] | None:
+        """SynLogic rows (space_reasoning verifier): the gold ``answer`` is one item name, compared
+        case-insensitively with the final \\boxed{} answer; our check also drops a leading article."""
+        gold = _norm(str(answer or ""))
+        if not re.fullmatch(r"[a-z]+", gold):
+            return None
+        return {"solution": gold, "source": "synlogic"}
+
 
 register_logic(SpaceReasoning)

@@ -135,5 +135,17 @@ class SpaceReasoningTree(LogicTask):
         lines.append(f"So the cousins are: {', '.join(p['solution'])}.")
         return "\n".join(lines)
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (space_reasoning_tree verifier): the gold ``answer`` is the comma separated set
+        of items (answers in \\boxed{}), compared as a set, as here. The row has no tree data, so an item
+        outside the gold set is reported as 'not an item of the puzzle' (still reward 0)."""
+        if not isinstance(answer, str):
+            return None
+        items = [x.strip().lower().removeprefix("the ").strip() for x in answer.replace("，", ",").split(",")]
+        if not items or not all(items) or len(set(items)) != len(items):
+            return None
+        return {"solution": items, "parent": {x: None for x in items}, "target": None, "source": "synlogic"}
+
 
 register_logic(SpaceReasoningTree)

@@ -101,5 +101,28 @@ class Sudoku(LogicTask):
             f"RrCc is row r, column c. For each empty cell I remove the numbers already in its row, column and box:",
             lines, placed, n * n - len(fixed), f"Every row, column and box now holds 1..{n} once.")
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (sudoku_verifier.py): ``metadata["original_sudoku"]`` is the 9x9 question grid
+        (0 or "X" blank); the gold answer is the solved grid as tuple text (or
+        ``metadata["complete_sudoku"]``). Same rules as here; kept only when the gold grid passes."""
+        from .synlogic import gold_int_grid, scores_gold
+
+        original = metadata.get("original_sudoku") or metadata.get("puzzle_grid")
+        if not (isinstance(original, list) and original and all(isinstance(r, list) for r in original)):
+            return None
+        n = len(original)
+        boxes = {4: (2, 2), 6: (2, 3), 9: (3, 3)}
+        if n not in boxes or any(len(r) != n for r in original):
+            return None
+        grid = [[int(v) if str(v).strip().isdigit() else 0 for v in row] for row in original]
+        sol = gold_int_grid(answer, n) or gold_int_grid(metadata.get("complete_sudoku"), n)
+        if sol is None:
+            return None
+        bh, bw = boxes[n]
+        puzzle = {"n": n, "box_h": bh, "box_w": bw, "grid": grid, "solution": sol,
+                  "givens": sum(1 for row in grid for v in row if v)}
+        return scores_gold(cls, puzzle, grid_text(sol))
+
 
 register_logic(Sudoku)

@@ -111,5 +111,26 @@ class Survo(LogicTask):
                      "I check every sum at the end.")
         return "\n".join(steps)
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (survo_verifier.py): ``metadata`` holds ``n``, ``original_matrix`` (n x n, 0 =
+        blank; the last column holds row sums and the last row column sums) and ``candidate_numbers``
+        (the numbers for the blanks); the gold answer is the full matrix. Read here as an n x n grid
+        whose every row and column sums to twice its sum cell, which equals SynLogic's rule while the
+        sum cells are given; rows with a blank sum cell do not map. Kept only when the gold passes."""
+        from .synlogic import gold_int_grid, scores_gold
+
+        n = int(metadata["n"])
+        grid = gold_int_grid(metadata["original_matrix"], n)
+        sol = gold_int_grid(answer, n)
+        if grid is None or sol is None or len(grid[0]) != n or len(sol[0]) != n:
+            return None
+        if any(grid[i][n - 1] == 0 or grid[n - 1][i] == 0 for i in range(n)):
+            return None
+        puzzle = {"h": n, "w": n, "grid": grid, "numbers": sorted(int(v) for v in metadata["candidate_numbers"]),
+                  "row_sums": [2 * grid[r][n - 1] for r in range(n)],
+                  "col_sums": [2 * grid[n - 1][c] for c in range(n)], "solution": sol}
+        return scores_gold(cls, puzzle, grid_text(sol))
+
 
 register_logic(Survo)

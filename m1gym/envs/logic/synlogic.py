@@ -19,25 +19,58 @@ the final answer inside ``<answer>...</answer>``, and ``meta.accept_boxed`` make
 accept a final ``\\boxed{...}`` (SynLogic prompts ask for that form in several tasks).
 Task ids are stable: a hash of the task key, prompt and gold answer.
 
-Which SynLogic tasks map (the gold answer fits our verifier without the original generator's data):
+Which tasks map. Field names are those SynLogic's public verifiers and generators read
+(``games/tasks/<task>/scripts/<task>_verifier.py`` and the generators beside them). A row is kept
+only when its gold answer, put in our answer format, passes our verifier; other rows are skipped with
+a reason in the import report. Where our verifier reads a different spelling than the SynLogic
+prompt asks for (tuples, ``[[1 2,2 1]]`` rows, "X"/"1" cells, a ``python`` block), one more line
+says which form to write (``ANSWER_FORMATS``).
 
-| SynLogic task | maps | gold taken from | our verifier |
+| task | maps | gold / puzzle taken from | our verifier; notes |
 |---|---|---|---|
+| arc_agi | yes | ``answer`` grid | exact grid |
+| arrow_maze | yes | ``metadata.maze``; ``answer`` grid | rule check |
 | boolean_expressions | yes | ``answer`` letters ("A,C") | set of letters |
+| buggy_tables | yes | ``answer`` (two decimals) | number within half a cent of the gold |
+| calcudoko | partly | ``metadata.grid_size``, ``regions`` (1-based "(r,c)" cells, + - * ÷); ``answer`` "[[1 2,2 1]]" | rule check; SynLogic also forbids repeats inside a region, which our check does not test, so only rows whose regions each lie in one row or column map |
+| campsite | yes | ``metadata.grid``/``n``/``m``/``row_constraints``/``col_constraints`` | rule check |
+| cipher | yes | ``answer`` "[[TEXT]]" | letters A-Z in order |
+| cryptarithm | yes | ``answer`` digit equation; ``metadata.letter_words`` / ``operators`` (else the letter equation in the question) | any digit assignment that makes the equation true (SynLogic: string match) |
 | dyck_language | yes | ``metadata.full_sequence`` (else ``answer``) | exact sequence; prefix kept from ``metadata.question_sequence`` |
 | dyck_language_errors | yes | ``metadata.is_valid`` / ``metadata.first_error_pos`` (else ``answer``) | exact integer, -1 = valid |
 | dyck_language_reasoning_errors | yes | ``metadata.error_indices`` | set of thought numbers, "none" when empty |
+| futoshiki | yes | ``metadata.grid_size``, ``prefilled_coords``, ``constraints`` (0-based); ``answer`` grid | rule check; givens = gold values at the prefilled cells |
+| game_of_24 | yes | ``metadata.numbers``/``operators``/``result``; ``answer`` or our search | exact value + multiset of numbers (SynLogic compared the value with itself); only + - * / |
 | goods_exchange | yes | ``metadata.owns_after`` (tuple-of-pairs text or a map) | exact person -> item map; tuple-literal answers accepted |
+| kukurasu | yes | ``metadata.n``/``m``/``row_sums``/``col_sums``; ``answer`` "1"/"X" grid | rule check; answers as 1/0 |
+| math_path | yes | ``metadata.query_expr`` / ``ref_expr`` | any digits making the equation true (no leading zeros) |
+| minesweeper | partly | ``metadata.revealed_grid`` ("X" hidden), ``current_mines`` | our complete forced-mine set; rows map only when SynLogic's counting-rule gold equals it |
+| norinori | no | | SynLogic answers are 1-based tuples and its grids hold pre-shaded "X" cells outside every region; our verifier reads 0-based JSON dominoes and every cell must be in a region |
+| number_wall | yes | ``metadata.grid``/``n``; answer "A"/"X" grid | rule check plus SynLogic's no-diagonal-contact rule |
+| numbrix | yes | ``metadata.grid`` ("X" blank); ``answer`` grid | rule check |
 | object_counting | yes | ``answer`` (integer) | exact integer |
 | object_properties | yes | ``answer`` (integer) | exact integer |
+| operation | partly | ``answer`` | exact number; symbolic golds (math-verify expressions) do not map |
+| skyscraper_puzzle | yes | ``metadata.n``/``top``/``bottom``/``left``/``right``; ``answer`` grid | rule check |
+| space_reasoning | yes | ``answer`` (item) | exact item name |
+| space_reasoning_tree | yes | ``answer`` (comma separated) | set of items |
+| star_placement_puzzle | yes | ``metadata.n``/``k``/``region_grid``; answer 1-based cells | rule check |
+| sudoku | yes | ``metadata.original_sudoku`` ("X"/0 blank); ``answer`` tuple text or ``complete_sudoku`` | rule check |
+| survo | partly | ``metadata.n``/``original_matrix``/``candidate_numbers``; ``answer`` matrix | rule check on the whole matrix; rows with a blank sum cell do not map |
+| time_sequence | yes | ``metadata.records.answers.answer_maxLen`` / ``answer_nums`` | exact [minutes, count] |
+| web_of_lies | yes | ``answer`` yes/no list | exact ordered yes/no list |
 | word_sorting | yes | ``answer`` (comma separated words) | exact ordered list |
 | word_sorting_mistake | yes | ``answer`` (step number, or none/"No") | exact step or No |
-| every other task | only where the task module defines ``from_synlogic`` | | |
+| wordscapes | partly | ``metadata.grid`` ("X" letter, "0" empty), ``across_words``, ``down_words``; ``answer`` grid | positional check (every slot reads a listed word, each once; SynLogic only looked for each word anywhere in a row/column); our check does not bind words to a direction, so rows map only when across and down words have different lengths and the gold passes |
+| zebra_puzzle | no | | SynLogic's gold is an external JSON table compared as a whole; our verifier needs the attribute value lists and clue set in its own structure, which the row does not carry |
+| binario | no | | not a SynLogic task |
+| hitori | no | | not a SynLogic task |
+| knights_and_knaves | no | | not a SynLogic task |
+| light_up | no | | not a SynLogic task |
+| nonogram | no | | not a SynLogic task |
+| sliding_puzzle | no | | not a SynLogic task |
 
-Grid and placement puzzles (sudoku, futoshiki, arrow_maze, campsite, ...) are rule-checked against
-their own puzzle dicts (givens, clues, regions); a SynLogic row stores those in a task-specific
-layout, so they map only once their module implements ``from_synlogic``. ``m1gym logic
-import-synlogic --list`` prints the live table of mapped tasks.
+``m1gym logic import-synlogic --list`` prints the live list of mapped tasks.
 """
 
 from __future__ import annotations
@@ -187,6 +220,85 @@ def row_fields(row: dict[str, Any]) -> tuple[str | None, str, str, Any, dict[str
     return (normalise_key(key) if key else None), prompt_text, question, answer, metadata
 
 
+
+# ---- helpers for task modules' ``from_synlogic`` hooks ----------------------------------------
+
+#: the answer form our verifier reads, added to an imported prompt where SynLogic asks for a
+#: spelling that verifier does not parse (tuples, "[[1 2,2 1]]" rows, "X"/"1" cells, ...)
+ANSWER_FORMATS = {
+    "sudoku": "the completed grid as a JSON list of rows of integers, e.g. [[1,2],[2,1]]",
+    "futoshiki": "the completed grid as a JSON list of rows of integers, e.g. [[1,2],[2,1]]",
+    "calcudoko": "the completed grid as a JSON list of rows of integers, e.g. [[1,2],[2,1]]",
+    "skyscraper_puzzle": "the completed grid as a JSON list of rows of integers, e.g. [[1,2],[2,1]]",
+    "numbrix": "the completed grid as a JSON list of rows of integers, e.g. [[1,2],[4,3]]",
+    "survo": "the whole completed matrix (sums included) as a JSON list of rows of integers",
+    "kukurasu": "the grid as a JSON list of rows with 1 for a shaded cell and 0 otherwise, e.g. [[1,0],[0,1]]",
+    "minesweeper": "the mines as a JSON list of [row, col] pairs (0-based), e.g. [[0,1],[2,3]]",
+    "arc_agi": "the output grid as a JSON list of rows of integers, e.g. [[0,1],[1,0]]",
+    "game_of_24": "only the expression, e.g. (8 - 2) * 4",
+    "math_path": "only the completed equation, e.g. 12 + 35 = 47",
+    "cryptarithm": "only the equation in digits, e.g. 12 + 35 = 47",
+    "web_of_lies": "the answers as comma separated yes/no, e.g. yes, no, yes",
+    "time_sequence": "the two integers as a JSON list [minutes, count]",
+    "space_reasoning_tree": "the items comma separated, e.g. apple, box",
+    "wordscapes": 'the grid as a JSON list of rows of one-letter strings, "#" for an empty cell',
+}
+
+
+def gold_value(answer: Any) -> Any:
+    """The gold answer as data: lists pass through; text is read as JSON or a Python-style literal
+    (tuples, single quotes, a ``python`` code fence); None when it is neither."""
+    from .base import AnswerParseError, parse_pyish
+
+    if isinstance(answer, (list, dict)):
+        return answer
+    if not isinstance(answer, str) or not answer.strip():
+        return None
+    text = answer.strip()
+    fence = re.search(r"```[a-zA-Z]*\s*\n?(.*?)```", text, re.DOTALL)
+    if fence:
+        text = fence.group(1).strip()
+    try:
+        return parse_pyish(text)
+    except AnswerParseError:
+        return None
+
+
+def gold_int_grid(answer: Any, n_rows: int | None = None) -> list[list[int]] | None:
+    """An integer grid from a gold answer: a list of lists, JSON / Python-literal text, or SynLogic's
+    ``[[1 2 3,2 3 1,3 1 2]]`` rows (spaces between cells, commas between rows)."""
+    grid = gold_value(answer)
+    if grid is None and isinstance(answer, str):
+        m = re.fullmatch(r"\s*\[\[([\d\s,]*)\]\]\s*", answer)
+        if m:
+            grid = [[int(x) for x in row.split()] for row in m.group(1).split(",")]
+    if not (isinstance(grid, list) and grid and all(isinstance(r, list) and r for r in grid)):
+        return None
+    out = []
+    for row in grid:
+        cells = []
+        for v in row:
+            if isinstance(v, bool):
+                return None
+            if isinstance(v, str) and v.strip().lstrip("-").isdigit():
+                v = int(v)
+            if not isinstance(v, int):
+                return None
+            cells.append(v)
+        out.append(cells)
+    if n_rows is not None and len(out) != n_rows:
+        return None
+    return out if all(len(r) == len(out[0]) for r in out) else None
+
+
+def scores_gold(cls: type, puzzle: dict[str, Any], answer_text: str) -> dict[str, Any] | None:
+    """``puzzle`` when ``answer_text`` (the gold answer in our format) passes the task's check."""
+    try:
+        ok = cls().check(puzzle, answer_text).reward == 1.0
+    except (ValueError, KeyError, TypeError, IndexError):
+        ok = False
+    return puzzle if ok else None
+
 # ---- converting -------------------------------------------------------------------------------
 
 def _task_classes() -> dict[str, type]:
@@ -237,6 +349,8 @@ def convert_row(row: Any, index: int = 0, classes: dict[str, type] | None = None
 
     env = make(f"logic/{cls.task_name}")
     text = prompt_text if "<answer>" in prompt_text else prompt_text.rstrip() + ANSWER_LINE
+    if cls.task_name in ANSWER_FORMATS:
+        text += f"\nWrite the final answer as {ANSWER_FORMATS[cls.task_name]}."
     gold = json.dumps(puzzle, sort_keys=True, default=str)
     digest = hashlib.sha256(f"{key}\x1f{prompt_text}\x1f{gold}".encode()).hexdigest()[:16]
     meta = {"source": "synlogic", "synlogic_task": key, "row": index, "accept_boxed": True,

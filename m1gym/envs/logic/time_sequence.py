@@ -174,5 +174,16 @@ class TimeSequence(LogicTask):
         """Calibration baseline: a random stretch length and count."""
         return f"[{rng.randrange(0, 481, 5)}, {rng.randint(0, 30)}]"
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict[str, Any]) -> dict[str, Any] | None:
+        """SynLogic rows (time_sequence_verifier.py): the gold is ``metadata["records"]["answers"]``
+        with ``answer_maxLen`` (longest common free stretch, minutes) and ``answer_nums`` (number of
+        possible start times); answers are the list [minutes, count], as here."""
+        from .synlogic import scores_gold
+
+        gold = metadata["records"]["answers"]
+        sol = [int(gold["answer_maxLen"]), int(gold["answer_nums"])]
+        return scores_gold(cls, {"solution": sol, "source": "synlogic"}, f"[{sol[0]}, {sol[1]}]")
+
 
 register_logic(TimeSequence)

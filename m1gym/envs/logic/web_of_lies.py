@@ -232,5 +232,21 @@ class WebOfLies(LogicTask):
         """Calibration baseline: a coin flip per person asked."""
         return ", ".join(rng.choice(["yes", "no"]) for _ in p["asked"])
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict[str, Any]) -> dict[str, Any] | None:
+        """SynLogic rows (web_of_lies_verifier.py): the gold ``answer`` is the yes/no list in the asked
+        order, e.g. "**yes, no, yes**" (true/false read as yes/no); answers are compared in order, as
+        here."""
+        if not isinstance(answer, str):
+            return None
+        words = re.findall(r"[a-z]+", answer.lower())
+        table = {"yes": "yes", "true": "yes", "no": "no", "false": "no"}
+        if not words or any(w not in table for w in words):
+            return None
+        sol = [table[w] for w in words]
+        puzzle = {"names": [f"question {i + 1}" for i in range(len(sol))], "asked": list(range(len(sol))),
+                  "solution": sol, "source": "synlogic"}
+        return puzzle if cls().check(puzzle, ", ".join(sol)).reward == 1.0 else None
+
 
 register_logic(WebOfLies)

@@ -298,5 +298,46 @@ class Wordscapes(LogicTask):
                  for d, r, c, n in slots(plain)]
         return ("Match slot lengths to word lengths and make the crossing letters agree:\n" + "\n".join(lines))
 
+    @classmethod
+    def from_synlogic(cls, question: str, answer, metadata: dict) -> dict | None:
+        """SynLogic rows (wordscapes_verifier.py): ``metadata["grid"]`` marks letter cells "X" and empty
+        cells "0"; ``across_words`` / ``down_words`` list the words; the gold answer is the letter grid
+        (empty cells "0", "" or " "). SynLogic only checks that each word appears somewhere in a row or
+        column; our check is positional (every slot reads a listed word, each used once) but does not
+        bind a word to across or down, so a row maps only when its gold grid meets our check and no
+        across word has the length of a down word. Empty cells are written "#" here."""
+        from .synlogic import gold_value, scores_gold
+
+        mask = [list(row) if isinstance(row, str) else [str(x).strip() for x in row] for row in metadata["grid"]]
+        h = len(mask)
+        if not h or any(len(row) != len(mask[0]) for row in mask):
+            return None
+        w = len(mask[0])
+        gold = gold_value(answer)
+        if not (isinstance(gold, list) and len(gold) == h and all(isinstance(r, list) and len(r) == w for r in gold)):
+            return None
+        sol = []
+        for r in range(h):
+            row = []
+            for c in range(w):
+                v = str(gold[r][c]).strip().upper()
+                if mask[r][c] == "X":
+                    if not (len(v) == 1 and "A" <= v <= "Z"):
+                        return None
+                    row.append(v)
+                elif v in ("", "0", "#"):
+                    row.append("#")
+                else:
+                    return None
+            sol.append(row)
+        across = [str(x).strip().upper() for x in metadata["across_words"] if str(x).strip()]
+        down = [str(x).strip().upper() for x in metadata["down_words"] if str(x).strip()]
+        if {len(x) for x in across} & {len(x) for x in down}:
+            return None  # our check does not bind words to a direction; with disjoint lengths nothing else can
+        words = sorted(across + down)
+        layout = ["".join("." if ch != "#" else "#" for ch in row) for row in sol]
+        puzzle = {"h": h, "w": w, "layout": layout, "words": words, "solution": sol}
+        return scores_gold(cls, puzzle, grid_text(sol))
+
 
 register_logic(Wordscapes)
