@@ -1,0 +1,2 @@
+from .parse import parse_duration
+from .format import format_duration
