@@ -151,6 +151,11 @@ def coerce_response(response: Any) -> str:
     if len(response) > MAX_RESPONSE_CHARS:
         # Keep the tail: the final answer is at the end of a response.
         response = response[-MAX_RESPONSE_CHARS:]
+    try:
+        response.encode("utf-8")
+    except UnicodeEncodeError:
+        # lone surrogates cannot be written to files, sandboxes or JSON: replace them once, here
+        response = response.encode("utf-8", errors="replace").decode("utf-8")
     return response
 
 

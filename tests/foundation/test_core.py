@@ -68,3 +68,9 @@ def test_score_rejects_task_of_another_env(toy_envs):
     task.env = "test/other"
     s = add.score(task, add.reference(task))
     assert s.reward == 0.0 and "belongs to env" in s.reason
+
+
+def test_coerce_response_replaces_lone_surrogates():
+    out = coerce_response("<answer>\ud800x</answer>")
+    out.encode("utf-8")  # valid UTF-8 now
+    assert out == "<answer>?x</answer>"
