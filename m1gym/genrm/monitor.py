@@ -21,7 +21,6 @@ each event; a cooldown of one window follows. All signals are returned as metric
 
 from __future__ import annotations
 
-import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -57,7 +56,8 @@ class LengthBiasMonitor:
     hooks: list[Callable[[LengthBiasEvent], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._steps: deque[list[list[Sample]]] = deque(maxlen=self.config.window)
+        # per-step summaries, so a step costs O(its responses) once and signals() is O(window)
+        self._steps: deque[dict[str, float]] = deque(maxlen=self.config.window)
         self._streak = 0
         self._cooldown = 0
         self.events: list[LengthBiasEvent] = []
@@ -67,46 +67,66 @@ class LengthBiasMonitor:
         self.hooks.append(hook)
 
     # ---- signals -----------------------------------------------------------------------------
-    def _equal_correctness_subgroups(self):
-        for step in self._steps:
-            for group in step:
-                by: dict = {}
-                for r, l, c in group:
-                    by.setdefault(c, []).append((r, l))
-                yield from by.values()
+    @staticmethod
+    def summarize(groups: Sequence[Sequence[Sample]]) -> dict[str, float]:
+        """One step's sufficient statistics, vectorised over groups (padded to the largest)."""
+        groups = [g for g in groups if len(g)]
+        if not groups:
+            return {"n": 0.0}
+        n = max(len(g) for g in groups)
+        G = len(groups)
+        R = np.zeros((G, n))
+        L = np.zeros((G, n))
+        C = np.full((G, n), -2, dtype=np.int8)  # -2 padding, -1 unknown, 0 wrong, 1 right
+        for i, g in enumerate(groups):
+            k = len(g)
+            R[i, :k] = [s[0] for s in g]
+            L[i, :k] = [s[1] for s in g]
+            C[i, :k] = [-1 if s[2] is None else int(bool(s[2])) for s in g]
+        valid = C > -2
+        # pairs of equal correctness with different rewards and lengths: does the longer win?
+        iu = np.triu_indices(n, 1)
+        same = (C[:, :, None] == C[:, None, :])[:, iu[0], iu[1]] & valid[:, iu[0]] & valid[:, iu[1]]
+        dr = (R[:, :, None] - R[:, None, :])[:, iu[0], iu[1]]
+        dl = (L[:, :, None] - L[:, None, :])[:, iu[0], iu[1]]
+        comparable = same & (dr != 0) & (dl != 0)
+        wins = float(((np.sign(dr) == np.sign(dl)) & comparable).sum())
+        pairs = float(comparable.sum())
+        # within-subgroup (group x correctness) centred sums and correlations
+        corr_sum = corr_n = sxy = sxx = 0.0
+        for c in (-1, 0, 1):
+            m = C == c
+            cnt = m.sum(1)
+            ok = cnt >= 2
+            if not ok.any():
+                continue
+            mr = np.where(ok, (R * m).sum(1) / np.maximum(cnt, 1), 0)[:, None]
+            ml = np.where(ok, (L * m).sum(1) / np.maximum(cnt, 1), 0)[:, None]
+            x, y = (L - ml) * m, (R - mr) * m
+            xy, xx, yy = (x * y).sum(1), (x * x).sum(1), (y * y).sum(1)
+            sxy += float(xy[ok].sum())
+            sxx += float(xx[ok].sum())
+            has = (cnt >= 3) & (xx > 0) & (yy > 0)
+            corr_sum += float((xy[has] / np.sqrt(xx[has] * yy[has])).sum())
+            corr_n += float(has.sum())
+        known = C >= 0
+        return {"n": float(valid.sum()), "wins": wins, "pairs": pairs, "corr_sum": corr_sum, "corr_n": corr_n,
+                "sxy": sxy, "sxx": sxx, "len": float(L[valid].mean()), "reward": float(R[valid].mean()),
+                "success": float(C[known].mean()) if known.any() else float("nan")}
 
     def signals(self) -> dict[str, float | None]:
         cfg = self.config
-        corrs, wins, pairs = [], 0, 0
-        xs, ys = [], []
-        for sub in self._equal_correctness_subgroups():
-            if len(sub) < 2:
-                continue
-            r = np.array([s[0] for s in sub], dtype=float)
-            l = np.array([s[1] for s in sub], dtype=float)
-            xs.extend(l - l.mean())
-            ys.extend(r - r.mean())
-            if len(sub) >= 3 and r.std() > 0 and l.std() > 0:
-                corrs.append(float(np.corrcoef(r, l)[0, 1]))
-            for (r1, l1), (r2, l2) in itertools.combinations(sub, 2):
-                if r1 != r2 and l1 != l2:
-                    pairs += 1
-                    wins += (r1 > r2) == (l1 > l2)
+        steps = [s for s in self._steps if s.get("n")]
+        pairs = sum(s["pairs"] for s in steps)
+        corr_n = sum(s["corr_n"] for s in steps)
+        enough = pairs >= cfg.min_pairs
         out: dict[str, float | None] = {
-            "corr": float(np.mean(corrs)) if corrs and pairs >= cfg.min_pairs else None,
-            "p_longer": wins / pairs if pairs >= cfg.min_pairs else None,
+            "corr": sum(s["corr_sum"] for s in steps) / corr_n if corr_n and enough else None,
+            "p_longer": sum(s["wins"] for s in steps) / pairs if enough else None,
             "pairs": float(pairs),
         }
-        # trends over steps
-        means = []
-        for step in self._steps:
-            flat = [s for g in step for s in g]
-            if flat:
-                succ = [float(c) for _, _, c in flat if c is not None]
-                means.append((np.mean([s[1] for s in flat]), np.mean([s[0] for s in flat]),
-                              np.mean(succ) if succ else np.nan))
-        if len(means) >= 4:
-            m = np.array(means)
+        if len(steps) >= 4:
+            m = np.array([[s["len"], s["reward"], s["success"]] for s in steps])
             t = np.arange(len(m), dtype=float)
 
             def rel_slope(col):
@@ -120,8 +140,8 @@ class LengthBiasMonitor:
             half = len(m) // 2
             gain = m[half:, 1].mean() - m[:half, 1].mean()
             dlen = m[half:, 0].mean() - m[:half, 0].mean()
-            x, y = np.array(xs), np.array(ys)
-            slope = float((x @ y) / (x @ x)) if len(x) and x @ x > 0 else 0.0
+            sxx = sum(s["sxx"] for s in steps)
+            slope = sum(s["sxy"] for s in steps) / sxx if sxx > 0 else 0.0
             out["gain_share"] = float(np.clip(slope * dlen / gain, 0.0, 1.0)) if gain > 1e-9 else 0.0
         else:
             out.update(length_trend=None, reward_trend=None, success_trend=None, gain_share=None)
@@ -129,7 +149,7 @@ class LengthBiasMonitor:
 
     # ---- feeding -----------------------------------------------------------------------------
     def update(self, step: int, groups: Sequence[Sequence[Sample]]) -> LengthBiasEvent | None:
-        self._steps.append([list(g) for g in groups])
+        self._steps.append(self.summarize(groups))
         cfg = self.config
         sig = self.signals()
         self.last_signals = sig
