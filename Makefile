@@ -11,6 +11,7 @@ install:
 docker: install
 	bash scripts/ensure_docker.sh
 	m1gym sandbox build-base
+	m1gym swe build-images
 
 test: install docker
 	$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

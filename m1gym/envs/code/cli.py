@@ -1,0 +1,103 @@
+"""`m1gym code list | judge | verify`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+
+def _user_error(msg: str) -> Exception:
+    from ...cli import UserError
+
+    return UserError(msg)
+
+
+def _problems(args) -> list:
+    from .loaders import load_problems
+    from .problem import ProblemFormatError
+    from .problems import load_builtin_set
+
+    try:
+        return load_problems(args.file) if getattr(args, "file", None) else load_builtin_set(args.set)
+    except ProblemFormatError as exc:
+        raise _user_error(str(exc)) from None
+
+
+def _find(problems, pid: str):
+    for p in problems:
+        if p.id == pid or p.id.endswith("/" + pid):
+            return p
+    raise _user_error(f"no problem {pid!r}; list them with `m1gym code list`")
+
+
+def cmd_list(args) -> int:
+    for p in _problems(args):
+        print(f"{p.id:<28} level {p.level}  {p.mode:<5} {p.checker.get('type'):<8} {len(p.tests):3d} tests  "
+              f"{', '.join(p.tags)}")
+    return 0
+
+
+def cmd_judge(args) -> int:
+    from ...sandbox.base import SandboxError
+    from .judge import Judge, JudgeInputError, judge_error_reason
+
+    problem = _find(_problems(args), args.problem)
+    try:
+        with open(args.code, encoding="utf-8", errors="replace") as fh:
+            code = fh.read()
+    except OSError as exc:
+        raise _user_error(f"cannot read {args.code}: {exc.strerror}") from None
+    lang = args.lang or ("cpp" if os.path.splitext(args.code)[1] in (".cpp", ".cc", ".cxx") else "python")
+    try:
+        result = Judge().judge(problem, code, lang)
+    except JudgeInputError as exc:
+        raise _user_error(str(exc)) from None
+    except SandboxError as exc:
+        raise _user_error(judge_error_reason(exc)) from None
+    if args.json:
+        print(json.dumps(result.details(), default=str))
+    else:
+        print(f"{problem.id}: {result.summary()}  ({result.elapsed_s:.2f}s)")
+    return 0 if result.accepted else 1
+
+
+def cmd_verify(args) -> int:
+    """Every reference solution must be AC and every wrong solution must not be."""
+    from ...sandbox.base import SandboxError
+    from .judge import Judge, judge_error_reason
+
+    judge = Judge()
+    bad = 0
+    try:
+        for p in _problems(args):
+            for kind, table in (("reference", p.solutions), ("wrong", p.wrong)):
+                for lang, codes in table.items():
+                    for code in codes[: args.max_solutions]:
+                        r = judge.judge(p, code, lang)
+                        ok = r.accepted if kind == "reference" else not r.accepted
+                        bad += not ok
+                        print(f"{'ok  ' if ok else 'FAIL'} {p.id:<28} {kind:<9} {lang:<6} {r.summary()}")
+    except SandboxError as exc:
+        raise _user_error(judge_error_reason(exc)) from None
+    print("all solutions behave" if not bad else f"{bad} solution(s) misjudged")
+    return 0 if not bad else 1
+
+
+def add_commands(subparsers) -> None:
+    sp = subparsers.add_parser("code", help="competitive-programming problems: list, judge a file, verify a set")
+    sub = sp.add_subparsers(dest="code_command", metavar="SUBCOMMAND")
+    for name, func, helptext in (("list", cmd_list, "list the problems of a set or file"),
+                                 ("judge", cmd_judge, "judge a program file against one problem"),
+                                 ("verify", cmd_verify, "check that references pass and wrong solutions fail")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--set", default="m1gym", help="shipped problem set (default m1gym)")
+        p.add_argument("--file", help="load problems from this file instead (APPS/TACO/CodeContests/LCB/HumanEval)")
+        if name == "judge":
+            p.add_argument("problem", help="problem id")
+            p.add_argument("code", help="program file (.py or .cpp)")
+            p.add_argument("--lang", help="python or cpp (default: from the file extension)")
+            p.add_argument("--json", action="store_true")
+        if name == "verify":
+            p.add_argument("--max-solutions", type=int, default=3)
+        p.set_defaults(func=func)

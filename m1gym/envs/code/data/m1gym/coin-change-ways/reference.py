@@ -1,0 +1,9 @@
+import sys
+d = list(map(int, sys.stdin.read().split()))
+n, A, coins = d[0], d[1], d[2:2 + d[0]]
+M = 10**9 + 7
+ways = [0] * (A + 1); ways[0] = 1
+for c in coins:
+    for x in range(c, A + 1):
+        ways[x] = (ways[x] + ways[x - c]) % M
+print(ways[A])

@@ -1,0 +1,3 @@
+from math import gcd
+a, b = map(int, input().split())
+print(gcd(a, b), a * b)

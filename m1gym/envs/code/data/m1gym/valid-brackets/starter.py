@@ -1,0 +1,3 @@
+class Solution:
+    def is_valid(self, s: str) -> bool:
+        ...

@@ -1,0 +1,36 @@
+"""Test helpers for suites that need the real Docker daemon (used by tests/sandbox and tests/code).
+
+``require_docker()`` returns a pooled ``DockerSandbox`` when the daemon answers and the base image
+exists. Otherwise it skips the test, except under CI (``CI=true``), where a missing daemon or
+image is a failure: CI is supposed to have run ``scripts/ensure_docker.sh`` and
+``m1gym sandbox build-base``.
+"""
+
+from __future__ import annotations
+
+import os
+
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def require_docker(**kwargs):
+    import pytest
+
+    from .base import SandboxUnavailable
+    from .docker_sandbox import DockerSandbox
+
+    sb = DockerSandbox(**kwargs)
+    try:
+        sb.check()
+    except SandboxUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but the sandbox is unavailable: {exc}", pytrace=False)
+        pytest.skip(f"Docker sandbox unavailable: {exc}")
+    return sb
+
+
+def own_containers(client) -> list:
+    """Labelled containers owned by this process."""
+    from .docker_sandbox import labelled_containers, owner_id
+
+    return labelled_containers(client, owner_id())
