@@ -232,4 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m m1gym.cli`: run the imported module's main, so plugins raising m1gym.cli.UserError
+    # raise the same class that main catches (this file as __main__ is a second module object)
+    from m1gym.cli import main as _main
+
+    sys.exit(_main())

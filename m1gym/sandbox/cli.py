@@ -109,6 +109,10 @@ def cmd_prune(args: argparse.Namespace) -> int:
             pass
     print(f"removed {n} labelled container(s)" + ("" if args.all else " left by dead processes"))
     if args.images:
+        # SWE environment/instance images first: they are children of the base image
+        from ..envs.swe.images import prune as prune_swe_images
+
+        prune_swe_images(client)
         for tag in stale_images(client):
             try:
                 client.images.remove(tag)
@@ -130,5 +134,6 @@ def add_commands(subparsers) -> None:
     p.set_defaults(func=cmd_doctor)
     p = sub.add_parser("prune", help="remove labelled containers left by dead processes")
     p.add_argument("--all", action="store_true", help="remove every labelled container, even of live processes")
-    p.add_argument("--images", action="store_true", help="also remove base images of older recipes")
+    p.add_argument("--images", action="store_true",
+                   help="also remove stale images: SWE images of older recipes, then base images of older recipes")
     p.set_defaults(func=cmd_prune)

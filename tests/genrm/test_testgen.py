@@ -54,3 +54,25 @@ def test_call_based_and_missing_reference_are_rejected():
     bare = Problem.from_dict({"id": "b", "statement": "s", "tests": [{"input": "1\n", "output": "1\n"}]})
     with pytest.raises(TestGenerationError, match="no python reference"):
         generate_tests(bare, judge=None)
+
+
+@pytest.mark.docker
+def test_gen_tests_cli(tmp_path, sandbox):
+    import subprocess
+    import sys
+
+    server = StubOpenAIServer(reply=lambda m: '<answer>["8 9", "0 0"]</answer>')
+    src, out = tmp_path / "p.json", tmp_path / "out.json"
+    src.write_text(SUM.to_json())
+    try:
+        r = subprocess.run([sys.executable, "-m", "m1gym.cli", "code", "gen-tests", str(src), "--judge-url", server.url,
+                            "--n", "2", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    finally:
+        server.close()
+    assert r.returncode == 0, r.stderr
+    assert "kept 2" in r.stdout
+    tests = json.loads(out.read_text())["tests"]
+    assert {"input": "8 9\n", "output": "17\n"} in tests
+    bad = subprocess.run([sys.executable, "-m", "m1gym.cli", "code", "gen-tests", str(tmp_path / "nope.json"),
+                          "--judge-url", "http://127.0.0.1:9", "--out", str(out)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "cannot read problem file" in bad.stderr and "Traceback" not in bad.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 
 
 def _user_error(msg: str) -> Exception:
@@ -84,6 +85,30 @@ def cmd_verify(args) -> int:
     return 0 if not bad else 1
 
 
+def cmd_gen_tests(args) -> int:
+    """LLM-written tests: the judge proposes inputs, the reference solution computes outputs."""
+    from ...genrm import HTTPJudge
+    from ...genrm.testgen import TestGenerationError, generate_tests
+    from .problem import Problem, ProblemFormatError
+
+    try:
+        problem = Problem.from_dict(json.loads(Path(args.problem_file).read_text()))
+    except (OSError, json.JSONDecodeError, ProblemFormatError) as exc:
+        raise _user_error(f"cannot read problem file {args.problem_file}: {exc}") from None
+    try:
+        new, report = generate_tests(problem, HTTPJudge(args.judge_url, args.model), n=args.n,
+                                     replace=args.replace)
+    except TestGenerationError as exc:
+        raise _user_error(str(exc)) from None
+    except SandboxError as exc:
+        raise _user_error(judge_error_reason(exc)) from None
+    Path(args.out).write_text(new.to_json() + "\n")
+    print(f"proposed {report.proposed}, kept {report.kept}, dropped {len(report.dropped)}; wrote {args.out}")
+    for d in report.dropped:
+        print(f"  dropped {d['input'][:40]!r}: {d['reason']}")
+    return 0
+
+
 def add_commands(subparsers) -> None:
     sp = subparsers.add_parser("code", help="competitive-programming problems: list, judge a file, verify a set")
     sub = sp.add_subparsers(dest="code_command", metavar="SUBCOMMAND")
@@ -101,3 +126,11 @@ def add_commands(subparsers) -> None:
         if name == "verify":
             p.add_argument("--max-solutions", type=int, default=3)
         p.set_defaults(func=func)
+    p = sub.add_parser("gen-tests", help="LLM-written tests: a judge model proposes inputs, the reference computes outputs")
+    p.add_argument("problem_file", help="one problem as JSON (the code problem format)")
+    p.add_argument("--judge-url", required=True, help="OpenAI-compatible endpoint (vLLM, `m1gym serve-model`, ...)")
+    p.add_argument("--model", default="default")
+    p.add_argument("--n", type=int, default=10, help="inputs to ask for")
+    p.add_argument("--replace", action="store_true", help="replace the existing tests instead of appending")
+    p.add_argument("--out", required=True, help="where to write the problem with its new tests")
+    p.set_defaults(func=cmd_gen_tests)
