@@ -4,6 +4,7 @@ requests against them and publishes them as the OpenAPI schema at ``/openapi.jso
 Error codes carried by ``ScoreResult.error`` (``null`` when the item was scored):
 
 ``unknown_env``        the item names an environment this server does not serve
+``unknown_task``       the item's ``task_id`` is not in this server's task cache
 ``invalid_task``       the task object is malformed (message names the field)
 ``generation_failed``  ``{env, seed, level}`` could not be turned into a task
 ``timeout``            the verifier ran past the per-item timeout; its worker was replaced
@@ -17,7 +18,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ErrorCode = Literal["unknown_env", "invalid_task", "generation_failed", "timeout", "worker_crashed", "internal"]
+ErrorCode = Literal["unknown_env", "unknown_task", "invalid_task", "generation_failed", "timeout", "worker_crashed", "internal"]
 
 
 class Message(BaseModel):
@@ -65,21 +66,26 @@ class TasksResponse(BaseModel):
 
 
 class ScoreItem(BaseModel):
-    """One response to score, for either a full task or an ``{env, seed, level}`` reference to a
-    procedural task (regenerated on the server, so it is the same task on every machine)."""
+    """One response to score, for a full task, a ``task_id`` of a task this server handed out from
+    ``/v1/tasks`` (kept in its task cache), or an ``{env, seed, level}`` reference to a procedural
+    task (regenerated on the server, so it is the same task on every machine)."""
 
     model_config = ConfigDict(extra="forbid")
     response: str = Field(description="the model's full response text")
     task: Optional[dict[str, Any]] = Field(None, description="a task object (id, env, prompt, answer, meta)")
+    task_id: Optional[str] = Field(None, description="id of a task this server generated (/v1/tasks)")
     env: Optional[str] = Field(None, description="with seed/level: the procedural env to generate from")
     seed: Optional[int] = None
     level: Optional[int] = None
 
     @model_validator(mode="after")
     def _task_or_env(self) -> "ScoreItem":
-        if self.task is None and self.env is None:
-            raise ValueError("each item needs either 'task' (a task object) or 'env' with 'seed' (and 'level')")
-        if self.task is None and self.seed is None:
+        if self.task is not None or self.task_id is not None:
+            return self
+        if self.env is None:
+            raise ValueError("each item needs 'task' (a task object), 'task_id' (from /v1/tasks), "
+                             "or 'env' with 'seed' (and 'level')")
+        if self.seed is None:
             raise ValueError("an item given by 'env' needs 'seed' (and optionally 'level') to generate its task")
         return self
 

@@ -1,0 +1,155 @@
+"""What runs inside a scoring worker (a child process of the server, or a Ray actor).
+
+A job is a tuple ``(op, env, task_dict, seed, level, response)`` with ``op`` in ``score`` /
+``generate``; its result is ``("ok", dict)`` or ``("err", code, message)``. The same function
+serves both backends, so the process pool and Ray give the same scores by construction.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+Job = tuple  # (op, env, task_dict | None, seed | None, level | None, response | None)
+Result = tuple  # ("ok", dict) | ("err", code, message)
+
+_loaded_imports: set[str] = set()
+
+
+def load_imports(imports: Sequence[str]) -> None:
+    """Import extra modules that register environments: dotted module names or ``.py`` paths."""
+    for spec_text in imports:
+        if spec_text in _loaded_imports:
+            continue
+        if spec_text.endswith(".py") or os.sep in spec_text:
+            path = Path(spec_text).expanduser().resolve()
+            if not path.is_file():
+                raise ImportError(f"--import {spec_text}: no such file")
+            mod_name = "m1gym_user_envs_" + path.stem
+            if mod_name not in sys.modules:
+                spec = importlib.util.spec_from_file_location(mod_name, path)
+                if spec is None or spec.loader is None:
+                    raise ImportError(f"--import {spec_text}: cannot load this file as a Python module")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[mod_name] = module
+                spec.loader.exec_module(module)
+        else:
+            importlib.import_module(spec_text)
+        _loaded_imports.add(spec_text)
+
+
+def _json_safe(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=str))
+
+
+def run_job(job: Job) -> Result:
+    """Score or generate one item. Never raises."""
+    from ..core import Task, TaskFormatError
+    from ..registry import get_env
+
+    try:
+        op, env_name, task_dict, seed, level, response = job
+        env = get_env(env_name)
+        if op == "generate" or task_dict is None:
+            try:
+                task = env.generate(int(seed), level)
+            except Exception as exc:
+                return ("err", "generation_failed", f"{env_name}: cannot generate seed {seed} level {level}: "
+                                                    f"{type(exc).__name__}: {exc}"[:500])
+            if op == "generate":
+                return ("ok", task.to_dict())
+        else:
+            try:
+                task = Task.from_dict(task_dict)
+            except TaskFormatError as exc:
+                return ("err", "invalid_task", str(exc))
+        s = env.score(task, response)
+        return ("ok", {"reward": s.reward, "correct": s.correct, "format_ok": s.format_ok, "reason": s.reason,
+                       "details": s.details, "elapsed_ms": s.elapsed_ms, "task_id": task.id, "error": None})
+    except BaseException as exc:  # noqa: BLE001 - math-verify's timeout derives from BaseException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return ("err", "internal", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _send(conn: Any, results: list[Result]) -> None:
+    try:
+        conn.send(results)
+    except (TypeError, AttributeError, ValueError, RecursionError):  # unpicklable details
+        conn.send([(r[0], _json_safe(r[1])) if r[0] == "ok" else r for r in results])
+
+
+def worker_main(conn: Any, imports: Sequence[str], progress: Any = None) -> None:
+    """Entry point of a pool worker process: load envs, then score chunks until the pipe closes.
+
+    Before each item it writes (chunk seq, position, start time) into ``progress`` (shared memory),
+    so the server knows which item hangs or crashed without a message per item; the results of a
+    chunk go back in one message."""
+    try:
+        os.setpgid(0, 0)  # own process group, so a replacement also kills the verifier's children
+    except OSError:
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
+    try:
+        import m1gym  # noqa: F401  (registers the built-in envs)
+
+        load_imports(imports)
+    except BaseException as exc:  # noqa: BLE001
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", os.getpid()))
+    clock = time.monotonic
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        seq, chunk = msg
+        results = []
+        for pos, job in enumerate(chunk):
+            if progress is not None:
+                progress[2] = clock()
+                progress[1] = pos
+                progress[0] = seq
+            results.append(run_job(job))
+        _send(conn, results)
+
+
+class WorkerActor:
+    """The Ray actor: the same ``run_job`` as the process workers. It runs threaded
+    (``max_concurrency=2``) so that ``progress()`` answers while ``run`` works on an item; ``run``
+    itself is serialised by a lock."""
+
+    def __init__(self, imports: Sequence[str] = ()) -> None:
+        import threading
+
+        import m1gym  # noqa: F401
+
+        load_imports(imports)
+        self._lock = threading.Lock()
+        self._current: tuple = (None, 0.0)
+
+    def ping(self) -> int:
+        return os.getpid()
+
+    def progress(self) -> tuple:
+        """(tag of the item running now or None, seconds it has been running)."""
+        tag, started = self._current
+        return (tag, time.monotonic() - started if tag is not None else 0.0)
+
+    def run(self, chunk: list[Job], tag: Any = None) -> list[Result]:
+        with self._lock:
+            self._current = (tag, time.monotonic())
+            try:
+                return [r if r[0] != "ok" else ("ok", _json_safe(r[1])) for r in map(run_job, chunk)]
+            finally:
+                self._current = (None, 0.0)
