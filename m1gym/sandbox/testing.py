@@ -29,8 +29,10 @@ def require_docker(**kwargs):
     return sb
 
 
-def own_containers(client) -> list:
-    """Labelled containers owned by this process."""
+def own_containers(client, include_pool: bool = True) -> list:
+    """Labelled containers owned by this process. ``include_pool=False`` leaves out warm pool
+    containers, which other session-scoped sandboxes of the same test run legitimately keep alive."""
     from .docker_sandbox import labelled_containers, owner_id
 
-    return labelled_containers(client, owner_id())
+    found = labelled_containers(client, owner_id())
+    return found if include_pool else [c for c in found if c.labels.get("m1gym.kind") != "pool"]

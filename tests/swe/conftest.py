@@ -55,7 +55,8 @@ def no_leftover_containers():
     import time
 
     deadline = time.monotonic() + 10
-    while own_containers(client) and time.monotonic() < deadline:
+    # SWE envs use fresh containers only; warm pool containers belong to other suites' sandboxes
+    while own_containers(client, include_pool=False) and time.monotonic() < deadline:
         time.sleep(0.2)  # auto-remove is asynchronous
-    left = [c.name for c in own_containers(client)]
+    left = [c.name for c in own_containers(client, include_pool=False)]
     assert not left, f"containers left behind: {left}"

@@ -30,9 +30,10 @@ def _running(docker_client):
     import time
 
     deadline = time.monotonic() + 10
-    while own_containers(docker_client) and time.monotonic() < deadline:
+    # SWE envs use fresh containers only; warm pool containers belong to other suites' sandboxes
+    while own_containers(docker_client, include_pool=False) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return own_containers(docker_client)
+    return own_containers(docker_client, include_pool=False)
 
 
 def test_scripted_gold_episode(agent, docker_client):
