@@ -165,7 +165,8 @@ def _module_exists(name: str) -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="m1gym", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="m1gym", description="m1gym: verifiable RL environments, rewards and a CISPO trainer (the MiniMax-M1 recipe)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     envs = sub.add_parser("envs", help="list, show and check environments")
