@@ -151,3 +151,19 @@ def test_state_round_trip_resumes_identically():
     b.load_state_dict(state)
     assert [t.id for t in a.next_batch(10)] == [t.id for t in b.next_batch(10)]
     assert a.metrics() == b.metrics()
+
+
+def test_offline_filter_keeps_the_band():
+    import m1gym
+    from m1gym.curriculum.filter import filter_tasks
+
+    env = m1gym.make("general/instructions")
+    tasks = [env.generate(i, 0) for i in range(3)]
+    ref = [env.reference(t) for t in tasks]
+    responses = [[ref[0]] * 8,                     # always solved: too easy
+                 ["nothing"] * 8,                   # never solved: too hard
+                 [ref[2]] * 4 + ["nothing"] * 4]    # half: kept
+    kept, report = filter_tasks(tasks, responses, PassFilterConfig())
+    assert [t.id for t in kept] == [tasks[2].id]
+    assert (report.too_easy, report.too_hard, report.kept) == (1, 1, 1)
+    assert report.pass_rates[tasks[2].id] == 0.5
