@@ -1,0 +1,167 @@
+"""Trainer throughput: rollout tokens/s, trainer tokens/s, and the share of step time spent in rollout,
+scoring and update; plus one CISPO step vs one GRPO step (the loss choice should not matter).
+
+    python benchmarks/trainer.py                       # CPU, tiny preset, configs/tiny.yaml mix
+    python benchmarks/trainer.py --device cuda         # GPU, small preset in bf16
+    python benchmarks/trainer.py --init CKPT           # start from a warm start (realistic lengths)
+
+All numbers of one table come from the same process; compare ratios, not absolute times.
+Dynamic sampling is off so that every step runs a full update whatever the rewards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def run(loss: str, args, init: str | None):
+    from m1gym.trainer.config import load_config
+    from m1gym.trainer.rl import RLTrainer
+
+    base = ROOT / ("configs/gpu-small.yaml" if args.device.startswith("cuda") else "configs/tiny.yaml")
+    run_dir = tempfile.mkdtemp(prefix="m1gym-bench-")
+    overrides = [f"run_dir={run_dir}", f"loss.name={loss}", f"trainer.steps={args.steps}",
+                 "trainer.dynamic_sampling=false", "trainer.checkpoint_every=0", "trainer.plots=false",
+                 f"trainer.tasks_per_step={args.tasks}", f"rollout.group_size={args.group}",
+                 f"model.device={args.device}"]
+    if args.device.startswith("cuda"):
+        overrides += ["model.preset=small", "model.dtype=bfloat16", f"rollout.max_new_tokens={args.max_new}"]
+    cfg = load_config(base, overrides)
+    tr = RLTrainer(cfg, init_from=init, resume=False, progress=False)
+    tr.step()  # warm-up step, not timed
+    rows = [tr.step() for _ in range(args.steps)]
+    tr.close()
+    return rows
+
+
+def synthetic(args):
+    """Model-only timing without environments: random prompts, random 0/1 rewards; one step =
+    rollout + ``updates_per_batch`` minibatch updates, for CISPO and GRPO on the same batch."""
+    import random
+
+    import torch
+
+    from m1gym.trainer.batch import group_logprobs
+    from m1gym.trainer.config import LossConfig
+    from m1gym.trainer.losses import policy_loss
+    from m1gym.trainer.model import build_model
+    from m1gym.trainer.rl import group_advantages
+    from m1gym.trainer.rollout import EmbeddedEngine, SamplingParams
+
+    cuda = args.device.startswith("cuda")
+    preset, dtype = ("small", "bfloat16") if cuda else ("tiny", "float32")
+    model, tok = build_model(preset, device=args.device, dtype=dtype, attn_implementation="sdpa" if cuda else "eager")
+    engine = EmbeddedEngine(model, tok, batch_size=args.tasks * args.group)
+    rng = random.Random(0)
+    prompts = [[tok.bos_id, tok.user_id] + [rng.randrange(12, 100) for _ in range(args.prompt_len)] + [tok.assistant_id]
+               for _ in range(args.tasks)]
+    params = SamplingParams(max_new_tokens=args.max_new, repetition_k=0)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-6, betas=(0.9, 0.95), eps=1e-15)
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    out = {}
+    for loss_name in ("cispo", "grpo", "cispo", "grpo"):  # first pair warms up
+        cfg = LossConfig(name=loss_name)
+        sync(); t0 = time.perf_counter()
+        groups = engine.generate(prompts, args.group, params, seed=1)
+        sync(); t1 = time.perf_counter()
+        n_gen = sum(len(r.token_ids) for g in groups for r in g)
+        n_tok = 0
+        for chunk in range(4):
+            gs = groups[chunk::4]
+            if not gs:
+                continue
+            logp, _, mask = group_logprobs(model, [g[0].prompt_ids for g in gs], [[r.token_ids for r in g] for g in gs],
+                                           pad_id=tok.pad_id)
+            old = torch.zeros_like(logp)
+            for i, r in enumerate(r for g in gs for r in g):
+                old[i, :len(r.logprobs)] = torch.tensor(r.logprobs, device=old.device)
+            adv = torch.tensor([a for g in gs for a in group_advantages([rng.random() < 0.5 for _ in g])],
+                               device=logp.device)
+            res = policy_loss(logp, old, adv, mask, cfg)
+            opt.zero_grad(set_to_none=True)
+            res.loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            n_tok += int(mask.sum()) + sum(len(g[0].prompt_ids) for g in gs)
+        sync(); t2 = time.perf_counter()
+        out[loss_name] = {"rollout_tok_s": n_gen / (t1 - t0), "train_tok_s": n_tok / (t2 - t1),
+                          "rollout_share": (t1 - t0) / (t2 - t0), "scoring_share": 0.0,
+                          "update_share": (t2 - t1) / (t2 - t0), "step_s": t2 - t0}
+    return out
+
+
+def summarise(rows):
+    gen_tokens = rollout_time = upd_tokens = upd_time = 0.0
+    shares = {"rollout": [], "scoring": [], "update": []}
+    for r in rows:
+        total = r["time_step"]
+        shares["rollout"].append(r["time_rollout"] / total)
+        shares["scoring"].append(r["time_scoring"] / total)
+        shares["update"].append(r["time_update"] / total)
+        rollout_time += r["time_rollout"]
+        upd_time += r["time_update"]
+        gen_tokens += r["len_mean"] * r["groups_scored"] * r.get("group_size", 1)
+        upd_tokens += r["tokens_per_s"] * total
+    return {"step_s": statistics.mean(r["time_step"] for r in rows),
+            "rollout_share": statistics.mean(shares["rollout"]), "scoring_share": statistics.mean(shares["scoring"]),
+            "update_share": statistics.mean(shares["update"]),
+            "rollout_tok_s": gen_tokens / max(rollout_time, 1e-9), "train_tok_s": upd_tokens / max(upd_time, 1e-9)}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--tasks", type=int, default=8)
+    p.add_argument("--group", type=int, default=8)
+    p.add_argument("--max-new", type=int, default=256, help="response length on GPU")
+    p.add_argument("--init", help="checkpoint dir to start from (e.g. a cached SFT warm start)")
+    p.add_argument("--synthetic", action="store_true", help="model only: random prompts and rewards, no envs")
+    p.add_argument("--prompt-len", type=int, default=128)
+    args = p.parse_args()
+    import torch
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print("--device cuda: no CUDA device here", file=sys.stderr)
+        return 2
+    if args.synthetic:
+        results = synthetic(args)
+        c, g = results["cispo"], results["grpo"]
+        print(f"synthetic (no envs, random rewards) on {args.device}:")
+        print(f"{'':<26}{'cispo':>10}{'grpo':>10}")
+        for key, label in (("rollout_tok_s", "rollout tokens/s"), ("train_tok_s", "trainer tokens/s"),
+                           ("rollout_share", "share: rollout"), ("update_share", "share: update"), ("step_s", "step time (s)")):
+            fmt = ".1%" if "share" in key else (".3f" if key == "step_s" else ".0f")
+            print(f"{label:<26}{c[key]:>10{fmt}}{g[key]:>10{fmt}}")
+        print(f"CISPO / GRPO step time: {c['step_s'] / g['step_s']:.3f}")
+        return 0
+    results = {}
+    for loss in ("cispo", "grpo"):
+        rows = run(loss, args, args.init)
+        for r in rows:
+            r["group_size"] = args.group
+        results[loss] = summarise(rows)
+    c, g = results["cispo"], results["grpo"]
+    preset = "small/bf16" if args.device.startswith("cuda") else "tiny/fp32"
+    print(f"trainer benchmark: {preset} on {args.device}, {args.tasks} tasks x G={args.group}, {args.steps} timed steps per loss")
+    print(f"{'':<26}{'cispo':>10}{'grpo':>10}")
+    print(f"{'rollout tokens/s':<26}{c['rollout_tok_s']:>10.0f}{g['rollout_tok_s']:>10.0f}")
+    print(f"{'trainer tokens/s':<26}{c['train_tok_s']:>10.0f}{g['train_tok_s']:>10.0f}")
+    print(f"{'share: rollout':<26}{c['rollout_share']:>10.1%}{g['rollout_share']:>10.1%}")
+    print(f"{'share: scoring':<26}{c['scoring_share']:>10.1%}{g['scoring_share']:>10.1%}")
+    print(f"{'share: update':<26}{c['update_share']:>10.1%}{g['update_share']:>10.1%}")
+    print(f"{'step time (s)':<26}{c['step_s']:>10.3f}{g['step_s']:>10.3f}")
+    print(f"CISPO / GRPO step time: {c['step_s'] / g['step_s']:.3f} (target: within 5% on GPU)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

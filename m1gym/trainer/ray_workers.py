@@ -1,0 +1,158 @@
+"""Rollout and reward workers as Ray actors (``trainer.ray: true``).
+
+Rollout actors each hold a copy of the policy and run the embedded engine; after every optimiser
+round the trainer pushes its weights (``sync_weights``). Prompts are split across actors in
+contiguous slices, each with its ``offset`` into the full list, so per-response sampling noise is
+keyed exactly as in process. Reward actors run ``Environment.score``. With the same seed, one
+rollout actor and the same thread count, a Ray run gives the same results as the in-process run.
+Without ``trainer.ray_address`` a local instance is started (``ray.init(num_cpus=2)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .rollout import RolloutEngine
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise ImportError("trainer.ray: true needs Ray (`pip install m1gym[ray]`)") from None
+    return ray
+
+
+def ensure_ray(cfg: Any):
+    ray = _ray()
+    if not ray.is_initialized():
+        if cfg.trainer.ray_address:
+            ray.init(address=cfg.trainer.ray_address, ignore_reinit_error=True, log_to_driver=False)
+        else:
+            ray.init(num_cpus=2, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+    return ray
+
+
+class _RolloutWorker:
+    def __init__(self, model_dir_or_preset: Any, state: Any, threads: int, batch_size: int):
+        import torch
+
+        from .model import build_model, load_model
+        from .rl import set_threads
+
+        set_threads(threads)
+        self.model, self.tokenizer = build_model(model_dir_or_preset)
+        self.model.load_state_dict(state)
+        from .rollout import EmbeddedEngine
+
+        self.engine = EmbeddedEngine(self.model, self.tokenizer, batch_size=batch_size)
+        self._torch = torch
+
+    def set_weights(self, state: Any) -> bool:
+        self.model.load_state_dict(state)
+        return True
+
+    def generate(self, prompts, n, params, seed, offset):
+        return [[r.to_dict() for r in g] for g in self.engine.generate(prompts, n, params, seed=seed, offset=offset)]
+
+
+def _import_all(modules: list[str]) -> None:
+    import importlib
+
+    import m1gym  # noqa: F401  (registers the built-in envs)
+
+    for name in modules:
+        importlib.import_module(name)
+
+
+class _RewardWorker:
+    def __init__(self, imports: list[str]) -> None:
+        _import_all(imports)
+
+    def score(self, items):
+        from ..core import Task
+        from ..registry import get_env
+
+        out = []
+        for task_d, response in items:
+            task = Task.from_dict(task_d)
+            out.append(get_env(task.env).score(task, response).to_dict())
+        return out
+
+
+def _cpu_state(model: Any) -> dict:
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
+class RayRolloutEngine(RolloutEngine):
+    def __init__(self, cfg: Any, model: Any, tokenizer: Any):
+        ray = ensure_ray(cfg)
+        self.ray = ray
+        self.tokenizer = tokenizer
+        import tempfile
+
+        from .model import save_checkpoint_model
+
+        # workers build the same architecture from a saved config, then take the live weights
+        self._tmp = tempfile.TemporaryDirectory(prefix="m1gym-ray-")
+        save_checkpoint_model(model, tokenizer, self._tmp.name)
+        actor = ray.remote(num_cpus=0)(_RolloutWorker)
+        state = ray.put(_cpu_state(model))
+        self.workers = [actor.remote(self._tmp.name, state, cfg.model.threads, cfg.rollout.batch_size)
+                        for _ in range(max(1, cfg.trainer.ray_rollout_workers))]
+
+    def sync_weights(self, model: Any) -> None:
+        ref = self.ray.put(_cpu_state(model))
+        self.ray.get([w.set_weights.remote(ref) for w in self.workers])
+
+    def update_weights(self, state_dict) -> None:
+        ref = self.ray.put(state_dict)
+        self.ray.get([w.set_weights.remote(ref) for w in self.workers])
+
+    def generate(self, prompts, n, params, seed=0, offset=0):
+        from .rollout import Rollout
+
+        k = len(self.workers)
+        size = (len(prompts) + k - 1) // k
+        futures = []
+        for i, w in enumerate(self.workers):
+            part = prompts[i * size:(i + 1) * size]
+            if part:
+                futures.append(w.generate.remote([list(p) for p in part], n, params, seed, offset + i * size))
+        out = []
+        for res in self.ray.get(futures):
+            out.extend([[Rollout.from_dict(d) for d in g] for g in res])
+        return out
+
+    def close(self) -> None:
+        for w in self.workers:
+            try:
+                self.ray.kill(w)
+            except Exception:
+                pass
+        self._tmp.cleanup()
+
+
+class RayScorer:
+    def __init__(self, cfg: Any):
+        ray = ensure_ray(cfg)
+        self.ray = ray
+        actor = ray.remote(num_cpus=0)(_RewardWorker)
+        self.workers = [actor.remote(list(cfg.trainer.ray_imports)) for _ in range(max(1, cfg.scoring.workers))]
+
+    def score(self, tasks, responses):
+        from ..core import Score
+
+        items = [(t.to_dict(), r) for t, r in zip(tasks, responses)]
+        k = len(self.workers)
+        size = (len(items) + k - 1) // k
+        futures = [w.score.remote(items[i * size:(i + 1) * size]) for i, w in enumerate(self.workers)
+                   if items[i * size:(i + 1) * size]]
+        return [Score.from_dict(d) for res in self.ray.get(futures) for d in res]
+
+    def close(self) -> None:
+        for w in self.workers:
+            try:
+                self.ray.kill(w)
+            except Exception:
+                pass

@@ -1,0 +1,432 @@
+"""The RL loop (M1 Section 3): tasks -> G responses -> rewards -> group advantages -> dynamic
+sampling -> soft overlong penalty -> N off-policy minibatch updates with the configured loss.
+
+One step, top to bottom (``RLTrainer.step``):
+
+1. ``collect``: draw ``tasks_per_step`` tasks from the fixed mix, sample G responses each with the
+   rollout engine (recording pi_old log-probs), score them through ``Environment.score``.
+   Reward shaping: DAPO's soft overlong penalty. Advantages per group (Eq. 2):
+   A_i = (R_i - mean(R)) / std(R), and A_i = 0 when all rewards of the group are equal.
+   Dynamic sampling (DAPO): groups with equal rewards carry no signal and are dropped; new tasks are
+   drawn to refill the batch, at most ``max_refill_rounds`` extra rounds.
+2. ``update``: the kept groups are split into ``updates_per_batch`` minibatches; each gives one
+   AdamW step (betas 0.9/0.95, eps 1e-15) after gradient clipping. The importance ratio of every
+   minibatch is anchored on the rollout log-probs, so minibatches after the first are off-policy and
+   the CISPO weight clip (or the PPO clip of the baselines) can act.
+3. Metrics, checkpoint.
+
+Everything random is derived from (seed, step, round, index) with stable hashes, so a run resumed
+from a checkpoint continues exactly as the uninterrupted run would (bitwise on CPU).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from ..core import Score, Task, stable_rng, stable_seed
+from .batch import group_logprobs
+from .config import Config, dump_config
+from .losses import policy_loss
+from .metrics import MetricsWriter, plot_run
+from .rollout import EmbeddedEngine, Rollout, RolloutEngine, SamplingParams
+
+
+# ---- pieces of the loop, each testable on its own ----------------------------------------------
+
+def group_advantages(rewards: Sequence[float], eps: float = 1e-6) -> list[float]:
+    """Eq. 2: (R_i - mean) / std over the group; a group of equal rewards gets 0 (no NaN)."""
+    r = np.asarray(rewards, dtype=np.float64)
+    std = r.std()
+    if len(r) < 2 or std < eps:
+        return [0.0] * len(r)
+    return list(((r - r.mean()) / std).astype(float))
+
+
+def overlong_penalty(length: int, max_len: int, buffer: int) -> float:
+    """DAPO soft overlong punishment: 0 up to L - C, linear to -1 at L, -1 beyond."""
+    if buffer <= 0:
+        return 0.0
+    start = max_len - buffer
+    if length <= start:
+        return 0.0
+    if length <= max_len:
+        return (start - length) / buffer
+    return -1.0
+
+
+def pearson(x: Sequence[float], y: Sequence[float]) -> float:
+    a, b = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(a) < 2 or a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+@dataclass
+class Group:
+    task: Task
+    rollouts: list[Rollout]
+    scores: list[Score]
+    rewards: list[float]
+    advantages: list[float] = field(default_factory=list)
+
+
+def set_threads(n: int) -> None:
+    if n > 0:
+        torch.set_num_threads(n)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2 ** 32))
+    torch.manual_seed(seed)
+
+
+class TaskSampler:
+    """Draws tasks from the fixed mix; task k of (step, round) is a pure function of the seed."""
+
+    def __init__(self, cfg: Config, tokenizer: Any):
+        from ..registry import get_env, get_spec
+
+        self.cfg = cfg
+        self.tokenizer = tokenizer
+        if not cfg.mix:
+            raise ValueError("the config has an empty mix; add entries like `mix: [{env: math/arithmetic, level: 0}]`")
+        self.entries = cfg.mix
+        for e in self.entries:
+            spec = get_spec(e.env)  # unknown env -> UnknownEnvError naming close matches
+            if not spec.procedural:
+                raise ValueError(f"mix entry {e.env} is a dataset env; the fixed mix needs procedural envs")
+        self.envs = {e.env: get_env(e.env) for e in self.entries}
+        weights = np.asarray([e.weight for e in self.entries], dtype=np.float64)
+        self.cum = np.cumsum(weights / weights.sum())
+        self.skipped_long = 0
+
+    def _entry(self, rng: random.Random):
+        u = rng.random()
+        return self.entries[int(min(np.searchsorted(self.cum, u, side="right"), len(self.entries) - 1))]
+
+    def task(self, *key: Any, seed_offset: int = 0, entry: Any = None) -> tuple[Task, list[int]]:
+        """A task whose prompt fits rollout.max_prompt_tokens (redraws the seed otherwise)."""
+        limit = self.cfg.rollout.max_prompt_tokens
+        for attempt in range(50):
+            rng = stable_rng("m1gym-task", self.cfg.seed, *key, attempt)
+            e = entry if entry is not None else self._entry(rng)
+            task_seed = seed_offset + rng.randrange(self.cfg.eval.seed_offset if seed_offset == 0 else 10 ** 9)
+            task = self.envs[e.env].generate(task_seed, e.level)
+            ids = self.tokenizer.prompt_ids(task.prompt)
+            if len(ids) <= limit:
+                return task, ids
+            self.skipped_long += 1
+        raise ValueError(f"{e.env} level {e.level}: 50 tasks in a row have prompts over rollout.max_prompt_tokens="
+                         f"{limit}; raise it or pick a lower level")
+
+
+def score_groups(scorer: Any, tasks: Sequence[Task], rollouts: Sequence[list[Rollout]], cfg: Config) -> list[Group]:
+    flat_tasks = [t for t, g in zip(tasks, rollouts) for _ in g]
+    flat_text = [r.text for g in rollouts for r in g]
+    scores = scorer.score(flat_tasks, flat_text)
+    groups, k = [], 0
+    for task, g in zip(tasks, rollouts):
+        sc = scores[k:k + len(g)]
+        k += len(g)
+        rewards = [s.reward + overlong_penalty(len(r.token_ids), cfg.rollout.max_new_tokens,
+                                               cfg.trainer.overlong_buffer) for s, r in zip(sc, g)]
+        groups.append(Group(task, g, sc, rewards, group_advantages(rewards)))
+    return groups
+
+
+def sampling_params(cfg: Config, temperature: float | None = None) -> SamplingParams:
+    r = cfg.rollout
+    return SamplingParams(max_new_tokens=r.max_new_tokens, temperature=r.temperature if temperature is None else temperature,
+                          top_p=r.top_p, repetition_k=r.repetition_k, repetition_p=r.repetition_p)
+
+
+def make_engine(cfg: Config, model: Any, tokenizer: Any) -> RolloutEngine:
+    if cfg.trainer.ray:
+        from .ray_workers import RayRolloutEngine
+
+        return RayRolloutEngine(cfg, model, tokenizer)
+    if cfg.rollout.engine == "embedded":
+        return EmbeddedEngine(model, tokenizer, batch_size=cfg.rollout.batch_size)
+    if cfg.rollout.engine == "openai":
+        from .rollout import OpenAIEngine
+
+        return OpenAIEngine(cfg.rollout.url, tokenizer, cfg.rollout.served_model)
+    from .rollout import VLLMEngine
+
+    return VLLMEngine(cfg.model.preset, tokenizer)
+
+
+def make_run_scorer(cfg: Config):
+    if cfg.trainer.ray:
+        from .ray_workers import RayScorer
+
+        return RayScorer(cfg)
+    from .scoring import make_scorer
+
+    return make_scorer(cfg.scoring)
+
+
+# ---- evaluation ----------------------------------------------------------------------------------
+
+def evaluate(cfg: Config, model: Any, tokenizer: Any, scorer: Any = None, progress: bool = False) -> dict[str, Any]:
+    """Held-out pass rate per mix entry: eval.samples sampled responses per task (and greedy)."""
+    from .scoring import InProcessScorer
+
+    scorer = scorer or InProcessScorer()
+    sampler = TaskSampler(cfg, tokenizer)
+    engine = EmbeddedEngine(model, tokenizer, batch_size=cfg.rollout.batch_size)
+    ev = cfg.eval
+    result: dict[str, Any] = {}
+    for ei, entry in enumerate(cfg.mix):
+        name = entry.env if entry.level is None else f"{entry.env}@{entry.level}"
+        pairs = [sampler.task("eval", ei, i, seed_offset=ev.seed_offset, entry=entry) for i in range(ev.tasks_per_env)]
+        tasks, prompts = [p[0] for p in pairs], [p[1] for p in pairs]
+        row: dict[str, float] = {}
+        outs = engine.generate(prompts, ev.samples, sampling_params(cfg, ev.temperature),
+                               seed=stable_seed("eval", cfg.seed, ei))
+        groups = score_groups(scorer, tasks, outs, cfg)
+        row["sampled"] = float(np.mean([s.reward >= cfg.trainer.pass_threshold for g in groups for s in g.scores]))
+        row["format_ok"] = float(np.mean([bool(s.format_ok) for g in groups for s in g.scores]))
+        if ev.greedy:
+            outs = engine.generate(prompts, 1, sampling_params(cfg, 0.0), seed=0)
+            groups = score_groups(scorer, tasks, outs, cfg)
+            row["greedy"] = float(np.mean([s.reward >= cfg.trainer.pass_threshold for g in groups for s in g.scores]))
+        result[name] = row
+    keys = ["sampled", "greedy", "format_ok"]
+    result["mean"] = {k: float(np.mean([r[k] for n, r in result.items() if k in r])) for k in keys
+                      if any(k in r for r in result.values())}
+    return result
+
+
+# ---- the trainer -----------------------------------------------------------------------------------
+
+CKPT_PREFIX = "step_"
+
+
+class RLTrainer:
+    def __init__(self, cfg: Config, init_from: str | None = None, resume: bool = True, progress: bool = True):
+        from .model import build_model, load_model
+
+        self.cfg = cfg
+        self.progress = progress
+        set_threads(cfg.model.threads)
+        seed_everything(cfg.seed)
+        self.run_dir = Path(cfg.run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "config.yaml").write_text(dump_config(cfg))
+        self.ckpt_dir = self.run_dir / "checkpoints"
+        latest = latest_checkpoint(self.ckpt_dir) if resume else None
+        mc = cfg.model
+        if latest is not None:
+            self.model, self.tokenizer = load_model(latest / "model", device=mc.device, dtype=mc.dtype,
+                                                    attn_implementation=mc.attn_implementation)
+        elif init_from is not None:
+            self.model, self.tokenizer = load_model(init_from, device=mc.device, dtype=mc.dtype,
+                                                    attn_implementation=mc.attn_implementation)
+        else:
+            self.model, self.tokenizer = build_model(mc.preset, seed=cfg.seed, device=mc.device, dtype=mc.dtype,
+                                                     attn_implementation=mc.attn_implementation)
+        t = cfg.trainer
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=t.lr, betas=tuple(t.betas), eps=t.eps,
+                                           weight_decay=t.weight_decay)
+        self.step_idx = 0
+        resume_lines = None
+        if latest is not None:
+            state = torch.load(latest / "trainer_state.pt", weights_only=False)
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.step_idx = state["step"]
+            resume_lines = state["metrics_lines"]
+            random.setstate(state["python_rng"])
+            np.random.set_state(state["numpy_rng"])
+            torch.set_rng_state(state["torch_rng"])
+        self.resumed_from = latest
+        self.metrics = MetricsWriter(self.run_dir, resume_lines=resume_lines, start_step=self.step_idx + 1)
+        self.sampler = TaskSampler(cfg, self.tokenizer)
+        self.engine = make_engine(cfg, self.model, self.tokenizer)
+        self.scorer = make_run_scorer(cfg)
+
+    # ---- one step ----
+    def collect(self, step: int) -> tuple[list[Group], dict[str, Any]]:
+        cfg = self.cfg
+        want = cfg.trainer.tasks_per_step
+        kept: list[Group] = []
+        scored: list[Group] = []
+        t_roll = t_score = 0.0
+        rounds = 0
+        for rnd in range(1 + (cfg.trainer.max_refill_rounds if cfg.trainer.dynamic_sampling else 0)):
+            need = want - len(kept)
+            if need <= 0:
+                break
+            rounds = rnd + 1
+            pairs = [self.sampler.task("train", step, rnd, i) for i in range(need)]
+            tasks, prompts = [p[0] for p in pairs], [p[1] for p in pairs]
+            t0 = time.perf_counter()
+            outs = self.engine.generate(prompts, cfg.rollout.group_size, sampling_params(cfg),
+                                        seed=stable_seed("train", cfg.seed, step, rnd))
+            t1 = time.perf_counter()
+            groups = score_groups(self.scorer, tasks, outs, cfg)
+            t_score += time.perf_counter() - t1
+            t_roll += t1 - t0
+            scored.extend(groups)
+            if cfg.trainer.dynamic_sampling:
+                kept.extend(g for g in groups if any(a != 0.0 for a in g.advantages))
+            else:
+                kept.extend(groups)
+        info = {"time_rollout": t_roll, "time_scoring": t_score, "rounds": rounds}
+        return kept[:want], {"scored": scored, **info}
+
+    def update(self, groups: list[Group], step: int) -> dict[str, float]:
+        cfg = self.cfg
+        model = self.model
+        model.train()
+        order = list(range(len(groups)))
+        stable_rng("minibatch", cfg.seed, step).shuffle(order)
+        n_mb = min(cfg.trainer.updates_per_batch, len(groups))
+        chunks = [order[i::n_mb] for i in range(n_mb)]
+        stats: dict[str, list[float]] = {}
+        probs_train, probs_roll = [], []
+        for mb_i, chunk in enumerate(chunks):
+            gs = [groups[i] for i in sorted(chunk)]
+            logp, entropy, mask = group_logprobs(model, [g.rollouts[0].prompt_ids for g in gs],
+                                                 [[r.token_ids for r in g.rollouts] for g in gs],
+                                                 temperature=cfg.rollout.temperature or 1.0,
+                                                 with_entropy=True, pad_id=self.tokenizer.pad_id)
+            old = torch.zeros_like(logp)
+            flat = [r for g in gs for r in g.rollouts]
+            for i, r in enumerate(flat):
+                if r.logprobs:
+                    old[i, :len(r.logprobs)] = torch.tensor(r.logprobs, dtype=old.dtype)
+            adv = torch.tensor([a for g in gs for a in g.advantages], dtype=logp.dtype, device=logp.device)
+            out = policy_loss(logp, old.to(logp.device), adv, mask, cfg.loss)
+            self.optimizer.zero_grad(set_to_none=True)
+            out.loss.backward()
+            gn = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.trainer.grad_clip if cfg.trainer.grad_clip > 0 else float("inf"))
+            self.optimizer.step()
+            m = mask.bool()
+            if mb_i == 0:  # before any update of this batch: pure train/inference mismatch (M1 Fig. 3)
+                probs_train.extend(logp.detach()[m].exp().tolist())
+                probs_roll.extend(old.to(logp.device)[m].exp().tolist())
+            for k, v in out.stats.items():
+                stats.setdefault(k, []).append(v)
+            stats.setdefault("loss", []).append(float(out.loss.detach()))
+            stats.setdefault("grad_norm", []).append(float(gn))
+            stats.setdefault("entropy", []).append(float(entropy[m].mean()) if m.any() else 0.0)
+        result = {k: float(np.mean(v)) for k, v in stats.items()}
+        if "ratio_max" in stats:
+            result["ratio_max"] = float(np.max(stats["ratio_max"]))
+        result["prob_corr"] = pearson(probs_train, probs_roll)
+        result["minibatches"] = len(chunks)
+        return result
+
+    def step(self) -> dict[str, Any]:
+        cfg = self.cfg
+        step = self.step_idx + 1
+        t0 = time.perf_counter()
+        groups, info = self.collect(step)
+        scored: list[Group] = info.pop("scored")
+        row: dict[str, Any] = {}
+        all_scores = [(g.task.env, s, r) for g in scored for s, r in zip(g.scores, g.rollouts)]
+        row["reward_mean"] = float(np.mean([rw for g in scored for rw in g.rewards])) if scored else 0.0
+        row["pass_rate"] = float(np.mean([s.reward >= cfg.trainer.pass_threshold for _, s, _ in all_scores]))
+        for env in sorted({e for e, _, _ in all_scores}):
+            row[f"pass_rate/{env}"] = float(np.mean([s.reward >= cfg.trainer.pass_threshold
+                                                     for e, s, _ in all_scores if e == env]))
+        lengths = [len(r.token_ids) for _, _, r in all_scores]
+        row["len_mean"] = float(np.mean(lengths))
+        row["len_p99"] = float(np.percentile(lengths, 99))
+        row["stop_repetition"] = float(np.mean([r.stop_reason == "repetition" for _, _, r in all_scores]))
+        row["groups_kept"] = len(groups)
+        row["groups_scored"] = len(scored)
+        row.update({k: v for k, v in info.items()})
+        t_upd = time.perf_counter()
+        if groups:
+            row.update(self.update(groups, step))
+            if hasattr(self.engine, "sync_weights"):
+                self.engine.sync_weights(self.model)
+        else:  # every group had equal rewards even after refilling: nothing to learn from this step
+            row.update({k: None for k in ("loss", "grad_norm", "entropy", "clip_frac", "ratio_mean", "ratio_max",
+                                          "ratio_min", "prob_corr")})
+            row["minibatches"] = 0
+        row["time_update"] = time.perf_counter() - t_upd
+        row["time_step"] = time.perf_counter() - t0
+        n_tok = sum(len(r.prompt_ids) + len(r.token_ids) for g in groups for r in g.rollouts)
+        row["tokens_per_s"] = n_tok / max(row["time_step"], 1e-9)
+        self.step_idx = step
+        self.metrics.write(step, row)
+        return row
+
+    # ---- checkpoints ----
+    def save_checkpoint(self) -> Path:
+        from .model import save_checkpoint_model
+
+        final = self.ckpt_dir / f"{CKPT_PREFIX}{self.step_idx:06d}"
+        tmp = self.ckpt_dir / f".tmp_{CKPT_PREFIX}{self.step_idx:06d}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        save_checkpoint_model(self.model, self.tokenizer, tmp / "model")
+        torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step_idx,
+                    "metrics_lines": self.metrics.lines, "python_rng": random.getstate(),
+                    "numpy_rng": np.random.get_state(), "torch_rng": torch.get_rng_state(),
+                    "data_position": {"step": self.step_idx}}, tmp / "trainer_state.pt")
+        (tmp / "COMPLETE").write_text("ok")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        keep = self.cfg.trainer.keep_checkpoints
+        done = sorted(p for p in self.ckpt_dir.glob(f"{CKPT_PREFIX}*") if (p / "COMPLETE").exists())
+        for old in done[:-keep] if keep > 0 else []:
+            shutil.rmtree(old, ignore_errors=True)
+        return final
+
+    def train(self) -> dict[str, Any]:
+        from tqdm import tqdm
+
+        cfg = self.cfg
+        total = cfg.trainer.steps
+        bar = tqdm(total=total, initial=self.step_idx, desc="rl", disable=not self.progress, dynamic_ncols=True)
+        last: dict[str, Any] = {}
+        try:
+            while self.step_idx < total:
+                last = self.step()
+                bar.update(1)
+                bar.set_postfix(reward=f"{last['reward_mean']:.2f}", pass_=f"{last['pass_rate']:.2f}",
+                                kept=last["groups_kept"])
+                every = cfg.trainer.checkpoint_every
+                if (every and self.step_idx % every == 0) or self.step_idx == total:
+                    self.save_checkpoint()
+        finally:
+            bar.close()
+            self.metrics.close()
+        if cfg.trainer.plots:
+            try:
+                plot_run(self.run_dir)
+            except Exception:
+                pass
+        return last
+
+    def close(self) -> None:
+        for obj in (self.engine, self.scorer):
+            try:
+                obj.close()
+            except Exception:
+                pass
+
+
+def latest_checkpoint(ckpt_dir: Path) -> Path | None:
+    if not ckpt_dir.exists():
+        return None
+    done = sorted(p for p in ckpt_dir.glob(f"{CKPT_PREFIX}*") if (p / "COMPLETE").exists())
+    return done[-1] if done else None
