@@ -144,13 +144,15 @@ class Scheduler:
     def next_batch(self, n: int) -> list[Task]:
         tasks = []
         for _ in range(n):
-            env_name = self._choose_source()
+            task = None
             for _ in range(MAX_FILTER_RETRIES):
-                task = self._draw(env_name)
+                # a fresh source choice per retry: a source whose tasks are all filtered out (say,
+                # a fixed problem set the model never solves) does not hold the draw hostage
+                task = self._draw(self._choose_source())
                 if self.tracker.keep(task.id):
                     break
                 self.skipped += 1
-            tasks.append(task)
+            tasks.append(task)  # after the retries, the last draw stands (never an empty batch)
         return tasks
 
     # ---- feedback ------------------------------------------------------------------------------

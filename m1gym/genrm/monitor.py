@@ -180,5 +180,16 @@ class LengthBiasMonitor:
             hook(event)
         return event
 
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly (checkpointed with the trainer)."""
+        return {"steps": list(self._steps), "streak": self._streak, "cooldown": self._cooldown,
+                "events": [vars(e) for e in self.events], "last_signals": dict(self.last_signals)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._steps = deque(state["steps"], maxlen=self.config.window)
+        self._streak, self._cooldown = state["streak"], state["cooldown"]
+        self.events = [LengthBiasEvent(**e) for e in state["events"]]
+        self.last_signals = dict(state["last_signals"])
+
     def metrics(self) -> dict[str, float]:
         return {f"length_bias/{k}": v for k, v in self.last_signals.items() if v is not None}

@@ -3,6 +3,25 @@
 ``create_app(ServiceConfig(...))`` returns the ASGI app ``m1gym serve`` runs on uvicorn. The
 outermost layer (``_Guard``) enforces the bearer token and the body-size cap before any JSON is
 parsed, and records request metrics; FastAPI validates bodies against ``schema.py``.
+
+The ``/v1/score`` hot path is kept lean, because for cheap verifiers (logic: ~10-20 us a check)
+the server's per-item work, not scoring, bounds throughput. What was measured (py-spy on a
+loaded server, 256-item logic batches) and kept:
+
+- the body is parsed once with orjson and checked by ``schema.fast_score_items`` (plain type
+  checks, no pydantic model per item); anything it does not take as-is goes through pydantic's
+  ``ScoreRequest``, so coercions and every 422 message are pydantic's, and the OpenAPI schema
+  still publishes ``ScoreRequest`` for the endpoint;
+- tasks go to the workers as JSON bytes (one flat object to pickle instead of a nested dict) and
+  each worker caches the parsed ``Task`` by those bytes (``worker.py``); tasks handed out by
+  ``/v1/tasks`` are kept as bytes already, so scoring by ``task_id`` re-encodes nothing;
+- the server and the workers freeze the objects of start-up out of the cyclic GC
+  (``worker.settle_gc``): with every env imported, the default GC walked ~100k objects over and
+  over while a batch was parsed, tripling the cost of parsing.
+
+Not done, and why: scoring inline in the server (a hanging verifier could not be killed without a
+separate process), task-to-worker affinity (the per-worker cache already hits for repeated tasks;
+affinity would fight load balancing and crash requeueing), larger chunks (measured no gain).
 """
 
 from __future__ import annotations
@@ -23,6 +42,7 @@ from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from .. import __version__
@@ -31,7 +51,7 @@ from . import schema
 from .labels import LabelError, item_from_label, response_from_query
 from .metrics import ServiceMetrics
 from .pool import ProcessPool, RayPool
-from .worker import load_imports
+from .worker import load_imports, settle_gc
 
 log = logging.getLogger("m1gym.service")
 
@@ -214,19 +234,29 @@ def _err_result(code: str, message: str, task_id: Optional[str] = None) -> dict[
             "elapsed_ms": 0.0, "task_id": task_id, "error": code}
 
 
+def _wire_task(task: dict[str, Any]) -> Any:
+    """A task as the workers get it: JSON bytes (cheap to ship, cached by content in the worker;
+    see worker.py), or the dict itself when orjson cannot encode it (an int beyond 64 bits)."""
+    try:
+        return orjson.dumps(task, option=orjson.OPT_NON_STR_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return task
+
+
 def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> Any:
     """The ASGI app. ``on_ready()`` is called once the workers are up (the CLI prints the URL)."""
     config = config or ServiceConfig()
     load_imports(config.imports)  # the server validates env names against the same registry
     metrics = ServiceMetrics()
     state: dict[str, Any] = {"pool": None, "started": time.time()}
-    task_cache: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
+    #: task id -> (env, the task as JSON bytes: what the workers get, see worker.py)
+    task_cache: collections.OrderedDict[str, tuple[str, Any]] = collections.OrderedDict()
 
     def remember(tasks: list[dict[str, Any]]) -> None:
         if config.task_cache <= 0:
             return
         for t in tasks:
-            task_cache[t["id"]] = t
+            task_cache[t["id"]] = (t["env"], _wire_task(t))
             task_cache.move_to_end(t["id"])
         while len(task_cache) > config.task_cache:
             task_cache.popitem(last=False)
@@ -241,6 +271,7 @@ def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> 
             await pool.close()
             raise
         state["pool"] = pool
+        settle_gc()  # everything is imported and started: see worker.settle_gc
         if on_ready is not None:
             on_ready()
         try:
@@ -366,18 +397,20 @@ def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> 
         out: list[Any] = [None] * len(items)
         jobs, where = [], []
         specs: dict[Any, Any] = {}
+        ids: list[Any] = []  # the task id each job's error result carries
         for i, (task, env, seed, level, response, *rest) in enumerate(items):
             task_id = rest[0] if rest else None
+            wire = None
             if task is None and task_id is not None:
-                task = task_cache.get(task_id)
-                if task is None:
+                hit = task_cache.get(task_id)
+                if hit is None:
                     out[i] = _err_result("unknown_task", f"items.{i}: task_id {task_id!r} is not in this server's "
                                          "task cache (tasks from /v1/tasks are kept until evicted or the server "
                                          "restarts); send the full 'task' object instead", task_id)
                     continue
                 task_cache.move_to_end(task_id)
-                items[i] = (task, env, seed, level, response)
-            if task is not None:  # fully checked (Task.from_dict) in the worker, off the event loop
+                env, wire = hit
+            elif task is not None:  # fully checked (Task.from_dict) in the worker, off the event loop
                 env, task_id = task.get("env"), task.get("id")
                 if not isinstance(env, str):
                     out[i] = _err_result("invalid_task", f"items.{i}.task: the task has no 'env' string; "
@@ -391,30 +424,44 @@ def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> 
                 except UnknownEnvError:
                     out[i] = _err_result("unknown_env", f"items.{i}: {unknown_env(str(env))}", task_id)
                     continue
-            if task is None and level is not None and spec.levels and level not in spec.levels:
+            if task is None and wire is None and level is not None and spec.levels and level not in spec.levels:
                 out[i] = _err_result("generation_failed", f"items.{i}: level {level} is not a level of {env}; "
                                                           f"choose one of {list(spec.levels)}")
                 continue
-            jobs.append(("score", env, task, seed, level, response))
+            if task is not None:
+                wire = _wire_task(task)
+            jobs.append(("score", env, wire, seed, level, response))
             where.append(i)
+            ids.append(task_id)
         if jobs:
             results = await p.run(jobs)
-            for i, r in zip(where, results):
-                if r[0] == "ok":
-                    out[i] = r[1]
-                else:
-                    task = items[i][0]
-                    out[i] = _err_result(r[1], r[2], task.get("id") if isinstance(task, dict) else None)
+            for i, task_id, r in zip(where, ids, results):
+                out[i] = r[1] if r[0] == "ok" else _err_result(r[1], r[2], task_id)
         return out
 
     @app.post("/v1/score", response_model=schema.ScoreResponse, tags=["scoring"],
               responses={400: {"model": schema.ErrorBody}, 401: {"model": schema.ErrorBody},
                          413: {"model": schema.ErrorBody}, 422: {"model": schema.ErrorBody},
-                         429: {"model": schema.ErrorBody}})
-    async def score(req: schema.ScoreRequest) -> Any:
+                         429: {"model": schema.ErrorBody}},
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                  "schema": {"$ref": "#/components/schemas/ScoreRequest"}}}}})
+    async def score(request: Request) -> Any:
         """Score a batch; results in order, each with its own ``error`` (one bad item never fails the batch)."""
-        results = await score_items([(it.task, it.env, it.seed, it.level, it.response, it.task_id)
-                                     for it in req.items])
+        # The body is parsed here rather than by FastAPI (see schema.fast_score_items); the schema
+        # published for it is still ScoreRequest (openapi_extra above, components in openapi()).
+        body = await request.body()
+        try:
+            data = orjson.loads(body) if body else None
+        except orjson.JSONDecodeError as exc:
+            raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
+                                           "input": {}, "ctx": {"error": exc.msg}}]) from None
+        items = schema.fast_score_items(data)
+        if items is None:
+            try:
+                items = schema.score_items_checked(data)
+            except ValidationError as exc:
+                raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+        results = await score_items(items)
         return Response(orjson.dumps({"scores": results}, default=str, option=orjson.OPT_NON_STR_KEYS),
                         media_type="application/json")
 
@@ -455,4 +502,17 @@ def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> 
                            "error": [0.0 if r["error"] is None else 1.0 for r in results]},
         }), media_type="application/json")
 
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema plus ScoreRequest (and ScoreItem), which /v1/score parses by hand."""
+        if app.openapi_schema is None:
+            doc = default_openapi()
+            components = doc.setdefault("components", {}).setdefault("schemas", {})
+            request_schema = schema.ScoreRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(request_schema.pop("$defs", {}))
+            components["ScoreRequest"] = request_schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return _Guard(app, config, metrics)

@@ -94,6 +94,48 @@ class ScoreRequest(BaseModel):
     items: list[ScoreItem] = Field(description="responses to score; results come back in the same order")
 
 
+_ITEM_KEYS = frozenset(ScoreItem.model_fields)
+
+
+def fast_score_items(data: Any) -> Optional[list[tuple]]:
+    """``/v1/score`` items as ``(task, env, seed, level, response, task_id)`` tuples when ``data``
+    is a well-formed ``ScoreRequest`` in its plain JSON form, else None.
+
+    The hot path of the service: a hand-written check of exactly the values ``ScoreRequest`` takes
+    without coercion, with no model object built per item (that cost more server time than a
+    cheap verifier takes to score). Anything it does not accept as-is (a wrong type, a missing or
+    unknown field, a value pydantic would coerce such as ``"seed": "3"``) returns None, and the
+    caller validates with ``ScoreRequest`` itself: every 422 message comes from pydantic."""
+    if type(data) is not dict:
+        return None
+    items = data.get("items")
+    if type(items) is not list:
+        return None
+    out = []
+    allowed = _ITEM_KEYS
+    for it in items:
+        if type(it) is not dict or not it.keys() <= allowed:
+            return None
+        response = it.get("response")
+        task, task_id, env = it.get("task"), it.get("task_id"), it.get("env")
+        seed, level = it.get("seed"), it.get("level")
+        if (type(response) is not str or (task is not None and type(task) is not dict)
+                or (task_id is not None and type(task_id) is not str) or (env is not None and type(env) is not str)
+                or (seed is not None and type(seed) is not int) or (level is not None and type(level) is not int)):
+            return None
+        if task is None and task_id is None and (env is None or seed is None):
+            return None
+        out.append((task, env, seed, level, response, task_id))
+    return out
+
+
+def score_items_checked(data: Any) -> list[tuple]:
+    """Like ``fast_score_items``, through pydantic (coercions and error messages included);
+    raises pydantic's ValidationError."""
+    req = ScoreRequest.model_validate(data)
+    return [(it.task, it.env, it.seed, it.level, it.response, it.task_id) for it in req.items]
+
+
 class ScoreResult(BaseModel):
     """A Score (see m1gym.core.Score) plus the service's per-item error."""
 

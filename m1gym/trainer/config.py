@@ -12,6 +12,8 @@ falls back to a default). Every section maps to one part of the loop:
     trainer   the RL loop (steps, batch, updates per batch, optimiser, dynamic sampling, Ray)
     sft       the warm start
     eval      the held-out pass-rate evaluation
+    curriculum  optional: the curriculum scheduler (m1gym.curriculum) replaces the fixed mix for RL;
+              the mix then only names the SFT data and the held-out evaluation set
 """
 
 from __future__ import annotations
@@ -189,6 +191,8 @@ class Config:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    #: the curriculum section (see m1gym/curriculum/config.py); None = RL on the fixed mix
+    curriculum: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -223,11 +227,23 @@ class Config:
             raise ConfigError("config key rollout.temperature must be >= 0")
         if len(self.trainer.betas) != 2:
             raise ConfigError("config key trainer.betas must be a list of two numbers, e.g. [0.9, 0.95]")
+        from ..registry import UnknownEnvError, env_names
+
+        known = env_names()
         for i, entry in enumerate(self.mix):
             if not entry.env:
                 raise ConfigError(f"config key mix[{i}].env is empty; name a registered env (`m1gym envs list`)")
+            if entry.env not in known:  # rejected before any work starts
+                raise ConfigError(f"config key mix[{i}].env: {UnknownEnvError(entry.env, known)}")
             if entry.weight <= 0:
                 raise ConfigError(f"config key mix[{i}].weight must be > 0")
+        if self.curriculum is not None:
+            from ..curriculum import CurriculumConfigError, curriculum_from_dict
+
+            try:
+                curriculum_from_dict(self.curriculum)
+            except CurriculumConfigError as exc:
+                raise ConfigError(f"config key {exc}") from None
         return self
 
 

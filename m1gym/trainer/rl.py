@@ -21,6 +21,7 @@ from a checkpoint continues exactly as the uninterrupted run would (bitwise on C
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -215,6 +216,76 @@ def evaluate(cfg: Config, model: Any, tokenizer: Any, scorer: Any = None, progre
 CKPT_PREFIX = "step_"
 
 
+class CurriculumDriver:
+    """Glue between the RL loop and ``m1gym.curriculum.Scheduler``: tasks come from the scheduler,
+    the response window and overlong penalty follow its length stage, scored groups feed its pass
+    rates, difficulty controllers and family weights, and the GenRM length-bias monitor (fed with
+    the general-family groups) holds the general-task ramp when it fires."""
+
+    def __init__(self, cfg: Config):
+        from ..curriculum import Scheduler, curriculum_from_dict
+        from ..genrm import LengthBiasMonitor
+
+        self.scheduler = Scheduler(curriculum_from_dict(cfg.curriculum), seed=cfg.seed)
+        self.monitor = LengthBiasMonitor()
+        self.max_prompt = cfg.rollout.max_prompt_tokens
+        self.skipped_long = 0
+
+    def draw(self, n: int, tokenizer: Any) -> list[tuple[Task, list[int]]]:
+        out: list[tuple[Task, list[int]]] = []
+        for _ in range(50):
+            for task in self.scheduler.next_batch(n - len(out)):
+                ids = tokenizer.prompt_ids(task.prompt)
+                if len(ids) <= self.max_prompt:
+                    out.append((task, ids))
+                else:
+                    self.skipped_long += 1
+            if len(out) >= n:
+                return out
+        raise ValueError(f"the curriculum keeps drawing prompts over rollout.max_prompt_tokens={self.max_prompt} "
+                         f"({self.skipped_long} skipped); raise it or drop the source with long prompts")
+
+    def step_config(self, cfg: Config) -> Config:
+        window, buffer = self.scheduler.overlong()
+        if cfg.trainer.overlong_buffer == 0:
+            buffer = 0  # the config turned the soft penalty off
+        return dataclasses.replace(cfg, rollout=dataclasses.replace(cfg.rollout, max_new_tokens=window),
+                                   trainer=dataclasses.replace(cfg.trainer, overlong_buffer=buffer))
+
+    def feed(self, step: int, scored: Sequence[Group]) -> dict[str, Any]:
+        from ..curriculum import GroupResult
+
+        results = [GroupResult(g.task, [bool(s.correct) for s in g.scores], list(g.rewards),
+                               [len(r.token_ids) for r in g.rollouts]) for g in scored]
+        changes = self.scheduler.record(results)
+        lengths = [n for r in results for n in r.lengths]
+        n_tok = sum(len(r.logprobs) for g in scored for r in g.rollouts)
+        lp = sum(sum(r.logprobs) for g in scored for r in g.rollouts)
+        ppl = math.exp(-lp / n_tok) if n_tok else None  # perplexity of the generated text
+        general = [[(rw, n, s.correct) for rw, n, s in zip(g.rewards, r.lengths, g.scores)]
+                   for g, r in zip(scored, results) if self.scheduler.sources[g.task.env].family == "general"]
+        event = self.monitor.update(step, general) if general else None
+        if event is not None:
+            self.scheduler.note_bias_event(step)
+        events = self.scheduler.end_step(lengths, ppl)
+        row: dict[str, Any] = dict(self.scheduler.metrics())
+        row.update(self.monitor.metrics())
+        row["curriculum/ppl"] = ppl
+        row["curriculum/level_changes"] = {k: list(v) for k, v in changes.items()} or None
+        row["curriculum/window_advanced"] = events.window_advanced
+        row["curriculum/bias_event"] = event.triggered if event else None
+        return row
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"scheduler": self.scheduler.state_dict(), "monitor": self.monitor.state_dict(),
+                "skipped_long": self.skipped_long}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.monitor.load_state_dict(state["monitor"])
+        self.skipped_long = state["skipped_long"]
+
+
 class RLTrainer:
     def __init__(self, cfg: Config, init_from: str | None = None, resume: bool = True, progress: bool = True):
         from .model import build_model, load_model
@@ -254,6 +325,9 @@ class RLTrainer:
         self.resumed_from = latest
         self.metrics = MetricsWriter(self.run_dir, resume_lines=resume_lines, start_step=self.step_idx + 1)
         self.sampler = TaskSampler(cfg, self.tokenizer)
+        self.curriculum = CurriculumDriver(cfg) if cfg.curriculum is not None else None
+        if self.curriculum is not None and latest is not None and "curriculum" in state:
+            self.curriculum.load_state_dict(state["curriculum"])
         self.engine = make_engine(cfg, self.model, self.tokenizer)
         self.scorer = make_run_scorer(cfg)
 
@@ -270,13 +344,18 @@ class RLTrainer:
             if need <= 0:
                 break
             rounds = rnd + 1
-            pairs = [self.sampler.task("train", step, rnd, i) for i in range(need)]
+            if self.curriculum is not None:
+                pairs = self.curriculum.draw(need, self.tokenizer)
+                step_cfg = self.curriculum.step_config(cfg)  # the current length window
+            else:
+                pairs = [self.sampler.task("train", step, rnd, i) for i in range(need)]
+                step_cfg = cfg
             tasks, prompts = [p[0] for p in pairs], [p[1] for p in pairs]
             t0 = time.perf_counter()
-            outs = self.engine.generate(prompts, cfg.rollout.group_size, sampling_params(cfg),
+            outs = self.engine.generate(prompts, cfg.rollout.group_size, sampling_params(step_cfg),
                                         seed=stable_seed("train", cfg.seed, step, rnd))
             t1 = time.perf_counter()
-            groups = score_groups(self.scorer, tasks, outs, cfg)
+            groups = score_groups(self.scorer, tasks, outs, step_cfg)
             t_score += time.perf_counter() - t1
             t_roll += t1 - t0
             scored.extend(groups)
@@ -349,6 +428,8 @@ class RLTrainer:
         row["stop_repetition"] = float(np.mean([r.stop_reason == "repetition" for _, _, r in all_scores]))
         row["groups_kept"] = len(groups)
         row["groups_scored"] = len(scored)
+        if self.curriculum is not None:
+            row.update(self.curriculum.feed(step, scored))
         row.update({k: v for k, v in info.items()})
         t_upd = time.perf_counter()
         if groups:
@@ -380,7 +461,9 @@ class RLTrainer:
         torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step_idx,
                     "metrics_lines": self.metrics.lines, "python_rng": random.getstate(),
                     "numpy_rng": np.random.get_state(), "torch_rng": torch.get_rng_state(),
-                    "data_position": {"step": self.step_idx}}, tmp / "trainer_state.pt")
+                    "data_position": {"step": self.step_idx},
+                    **({"curriculum": self.curriculum.state_dict()} if self.curriculum is not None else {})},
+                   tmp / "trainer_state.pt")
         (tmp / "COMPLETE").write_text("ok")
         if final.exists():
             shutil.rmtree(final)

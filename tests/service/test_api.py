@@ -31,7 +31,13 @@ def test_catalogue_and_openapi(server):
     assert "test/ecko" in missing.json()["message"] and "test/echo" in missing.json()["message"]
     schema = httpx.get(f"{server.url}/openapi.json").json()
     assert {"/v1/envs", "/v1/tasks", "/v1/score", "/get_reward", "/healthz"} <= set(schema["paths"])
-    assert {"ScoreItem", "ScoreResult", "TasksRequest"} <= set(schema["components"]["schemas"])
+    assert {"ScoreRequest", "ScoreItem", "ScoreResult", "TasksRequest"} <= set(schema["components"]["schemas"])
+    # /v1/score parses its body by hand (the fast path) but still publishes ScoreRequest
+    body_schema = schema["paths"]["/v1/score"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body_schema == {"$ref": "#/components/schemas/ScoreRequest"}
+    assert schema["components"]["schemas"]["ScoreRequest"]["properties"]["items"]["items"] == {
+        "$ref": "#/components/schemas/ScoreItem"}
+    assert "response" in schema["components"]["schemas"]["ScoreItem"]["required"]
     health = httpx.get(f"{server.url}/healthz").json()
     assert health["status"] == "ok" and health["backend"] == "process" and len(health["workers"]) == 2
     httpx.post(f"{server.url}/v1/score", json={"items": [{"env": "test/echo", "seed": 1, "response": "x"}]})
@@ -132,6 +138,10 @@ def test_bad_requests_get_clear_errors_and_the_server_keeps_answering(server):
     assert res[0]["reward"] == 1.0 and res[4]["reward"] == 0.0
     assert "test/nosuch" in res[1]["reason"] and "prompt" in res[2]["reason"] and "level 99" in res[3]["reason"]
     assert all(r["reward"] == 0.0 for r in res[1:4])
+    # values pydantic coerces (seed "3") leave the hand-written fast path and are still scored
+    coerced = httpx.post(url, json={"items": [{"env": "test/echo", "seed": "3", "level": 1,
+                                               "response": Echo().reference(task)}]})
+    assert coerced.status_code == 200 and coerced.json()["scores"][0]["reward"] == 1.0, coerced.text
 
 
 def test_200_concurrent_clients_x_20_requests(server):

@@ -63,9 +63,18 @@ def test_cispo_raises_held_out_pass_rate_over_sft(warm_start, tmp_path):
     assert after >= before + 0.035
 
 
-def test_sigkill_resume_matches_uninterrupted_run(warm_start, tmp_path):
+# the curriculum variant: scheduler state (RNG, positions, pass rates, levels, window) rides in the checkpoint
+CURRICULUM = {"sources": [{"env": "test/echo_digit", "family": "math"},
+                          {"env": "general/instructions", "family": "general"}],
+              "family_weights": {"math": 1.0}, "general": {"start_step": 2, "ramp_steps": 2, "max_share": 0.5},
+              "windows": {"stages": [6, 8], "history": 2}, "difficulty": {"window": 8}}
+
+
+@pytest.mark.parametrize("curriculum", [None, CURRICULUM], ids=["fixed-mix", "curriculum"])
+def test_sigkill_resume_matches_uninterrupted_run(warm_start, tmp_path, curriculum):
     def write_cfg(name):
-        c = toy_config(tmp_path / name, trainer={"steps": 6, "checkpoint_every": 2, "keep_checkpoints": 3})
+        c = toy_config(tmp_path / name, trainer={"steps": 6, "checkpoint_every": 2, "keep_checkpoints": 3},
+                       rollout={"max_prompt_tokens": 512}, curriculum=curriculum)
         p = tmp_path / f"{name}.yaml"
         p.write_text(yaml.safe_dump(c))
         return p
@@ -142,3 +151,18 @@ def test_m1gym_train_smoke(tmp_path, capsys):
     # bad input: one clear line, exit 2
     assert main(["train", "--config", str(path), "--set", "mix=[{env: math/nope}]"]) == 2
     assert "unknown environment" in capsys.readouterr().err
+
+
+def test_curriculum_drives_the_loop(warm_start, tmp_path):
+    """Rule-only first, then general tasks ramped in; metrics carry the scheduler's state."""
+    cfg = config_from_dict(toy_config(tmp_path / "c", trainer={"steps": 4, "dynamic_sampling": False},
+                                      rollout={"max_prompt_tokens": 512}, curriculum=CURRICULUM))
+    tr = RLTrainer(cfg, init_from=str(warm_start), resume=False, progress=False)
+    tr.train()
+    tr.close()
+    rows = read_metrics(tmp_path / "c")
+    shares = [r["curriculum/general_share"] for r in rows]
+    assert shares[0] == 0.0 and shares[-1] > 0.0  # general tasks enter after start_step
+    assert "pass_rate/general/instructions" not in rows[0]
+    assert any("pass_rate/general/instructions" in r for r in rows[2:])
+    assert all(r["curriculum/window"] in (6, 8) and r["curriculum/ppl"] > 0 for r in rows)

@@ -1,0 +1,95 @@
+"""The /v1/score hot path, without a server: the hand-written item check agrees with pydantic's
+ScoreRequest and hands everything it does not accept as-is back to it; a worker scores a task sent
+as JSON bytes like the dict, caches it by content, and reports bad bytes as ``invalid_task``."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from m1gym import registry
+from m1gym.service import schema, worker
+from svc_envs import Echo
+
+TASK = {"id": "test/echo:1", "env": "test/echo", "prompt": "Repeat 42", "answer": "42", "meta": {"level": 0}}
+
+WELL_FORMED = [
+    {"items": []},
+    {"items": [{"task": TASK, "response": "<answer>42</answer>"}]},
+    {"items": [{"task_id": "abc", "response": "x"}, {"env": "test/echo", "seed": 3, "response": "x"},
+               {"env": "test/echo", "seed": 3, "level": 1, "response": "x", "task": None}]},
+    {"items": [{"env": "test/echo", "seed": -1, "response": ""}], "extra": "ignored like pydantic does"},
+]
+
+# each either coerced by pydantic (so its result, not the fast path's, must be used) or a 422
+NOT_AS_IS = [
+    None, [], "items", {"itemz": []}, {"items": "all of them"}, {"items": [1]},
+    {"items": [{"env": "test/echo", "seed": 1}]},                              # no response
+    {"items": [{"env": "test/echo", "seed": 1, "response": 3}]},               # response not a string
+    {"items": [{"env": "test/echo", "seed": 1, "response": "x", "respnse": "y"}]},  # unknown field
+    {"items": [{"response": "x"}]},                                            # no task / task_id / env
+    {"items": [{"env": "test/echo", "response": "x"}]},                        # env without seed
+    {"items": [{"env": "test/echo", "seed": "3", "response": "x"}]},           # pydantic coerces "3"
+    {"items": [{"env": "test/echo", "seed": True, "response": "x"}]},          # bool is not taken as-is
+    {"items": [{"env": "test/echo", "seed": 1.0, "response": "x"}]},
+    {"items": [{"task": "not an object", "response": "x"}]},
+    {"items": [{"task_id": 7, "response": "x"}]},
+]
+
+
+@pytest.mark.parametrize("data", WELL_FORMED)
+def test_fast_check_equals_pydantic_on_well_formed_requests(data):
+    assert schema.fast_score_items(data) == schema.score_items_checked(data)
+
+
+@pytest.mark.parametrize("data", NOT_AS_IS)
+def test_fast_check_defers_everything_else_to_pydantic(data):
+    assert schema.fast_score_items(data) is None
+    try:
+        checked = schema.score_items_checked(data)
+    except ValidationError:
+        return  # a 422 with pydantic's message
+    assert checked and all(isinstance(t[2], int) for t in checked)  # e.g. seed "3" -> 3
+
+
+@pytest.fixture
+def echo_env(monkeypatch):
+    """test/echo for run_job, without registering it (other test directories must not see it)."""
+    env, real = Echo(), registry.get_env
+    monkeypatch.setattr(registry, "get_env", lambda name: env if name == "test/echo" else real(name))
+    worker._task_cache.clear()
+    yield env
+    worker._task_cache.clear()
+
+
+def test_worker_scores_json_bytes_like_the_dict_and_caches_by_content(echo_env):
+    good = "<answer>42</answer>"
+    raw = orjson.dumps(TASK)
+    by_dict = worker.run_job(("score", "test/echo", TASK, None, None, good))
+    by_bytes = worker.run_job(("score", "test/echo", raw, None, None, good))
+    again = worker.run_job(("score", "test/echo", orjson.dumps(TASK), None, None, good))  # equal bytes: a hit
+    assert by_dict[0] == by_bytes[0] == again[0] == "ok"
+    assert by_dict[1]["reward"] == by_bytes[1]["reward"] == again[1]["reward"] == 1.0
+    assert list(worker._task_cache) == [raw]
+    # the same id with another answer is another task: the cache is keyed by content, not by id
+    edited = orjson.dumps({**TASK, "answer": "43"})
+    res = worker.run_job(("score", "test/echo", edited, None, None, good))
+    assert res[0] == "ok" and res[1]["reward"] < 1.0 and len(worker._task_cache) == 2
+
+
+@pytest.mark.parametrize("raw, needle", [(b'{"id": "x", "env": "test/echo"', "not valid JSON"),
+                                         (b'{"id": "x", "env": "test/echo"}', "prompt"),
+                                         (b'[1, 2]', "JSON object")])
+def test_worker_reports_bad_task_bytes_as_invalid_task(echo_env, raw, needle):
+    res = worker.run_job(("score", "test/echo", raw, None, None, "x"))
+    assert res[0] == "err" and res[1] == "invalid_task" and needle in res[2], res
+
+
+def test_task_cache_is_bounded(echo_env, monkeypatch):
+    monkeypatch.setattr(worker, "TASK_CACHE_SIZE", 3)
+    for k in range(5):
+        task = {**TASK, "id": f"test/echo:{k}"}
+        assert worker.run_job(("score", "test/echo", orjson.dumps(task), None, None, "x"))[0] == "ok"
+    assert len(worker._task_cache) == 3
+    assert b"test/echo:4" in list(worker._task_cache)[-1]
