@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -94,17 +95,16 @@ def main() -> int:
     ap.add_argument("--max-tokens", type=int, default=16)
     args = ap.parse_args()
     from m1gym.trainer.model import build_model, save_checkpoint_model
-    from m1gym.trainer.tokenizer import CharTokenizer
 
     tmp = tempfile.mkdtemp(prefix="m1gym-genrm-bench-")
-    tok = CharTokenizer()
-    model = build_model("tiny", vocab_size=len(tok)) if "vocab_size" in build_model.__code__.co_varnames else build_model("tiny")
+    model, tok = build_model("tiny")  # (model, CharTokenizer)
     save_checkpoint_model(model, tok, tmp)
     proc, url = start_server(tmp)
     best = 0.0
     try:
         print(f"judge: m1gym serve-model (tiny preset, CPU) at {url}; {args.calls} calls, "
-              f"{args.max_tokens} new tokens each; {os.cpu_count()} CPUs")
+              f"{args.max_tokens} new tokens each, greedy "
+              f"(the server batches concurrent greedy requests); {os.cpu_count()} CPUs")
         print(f"{'concurrency':>11} {'calls/s':>9} {'p50 ms':>9} {'vs c=1':>7}")
         base = None
         for c in (1, 8, 32):
@@ -115,6 +115,7 @@ def main() -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
     mon_ms, rule_ms = monitor_cost()
     # a GenRM scoring step judges every response twice (both orders) at the best measured rate
     genrm_ms = 2 * 1024 / best * 1000

@@ -128,22 +128,58 @@ class HTTPJudge:
 
 
 class TransformersJudge:
-    """A local transformers checkpoint run in process (greedy by default)."""
+    """A local checkpoint run in process (greedy by default).
+
+    A transformers checkpoint (its own tokenizer and chat template) runs through ``generate``; an
+    m1gym checkpoint (the directory holds ``m1gym_tokenizer.json``: the character tokenizer, not a
+    transformers one) is loaded with ``m1gym.trainer.model.load_model`` and sampled by the trainer's
+    embedded engine, its top-5 alternatives computed as ``serve-model`` computes them."""
 
     def __init__(self, path: str, device: str = "cpu"):
         import threading
+        from pathlib import Path
 
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.name = f"local:{path}"
+        self.device, self._torch, self._lock = device, torch, threading.Lock()
+        self.engine = None
+        if (Path(path) / "m1gym_tokenizer.json").exists():
+            from ..trainer.model import load_model
+            from ..trainer.rollout import EmbeddedEngine
+
+            self.model, self.tokenizer = load_model(path, device=device)
+            self.model.eval()
+            self.engine = EmbeddedEngine(self.model, self.tokenizer, device=device)
+            return
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModelForCausalLM.from_pretrained(path).to(device).eval()
-        self.device, self._torch, self._lock = device, torch, threading.Lock()
+
+    def _complete_m1gym(self, messages, max_tokens, temperature, logprobs, start) -> JudgeReply:
+        from ..trainer.rollout import SamplingParams
+        from ..trainer.serve import topk_logprobs
+
+        tok = self.tokenizer
+        ids = tok.prompt_ids(messages)
+        params = SamplingParams(max_new_tokens=max_tokens, temperature=temperature, repetition_k=0)
+        with self._lock:
+            r = self.engine.generate([ids], 1, params)[0][0]
+            tops = topk_logprobs(self.model, ids, r.token_ids, 5, temperature) if logprobs else None
+        tokens = None
+        if logprobs:
+            tokens = [TokenLogprob(tok.decode([t], skip_special=False), lp,
+                                   {tok.decode([i], skip_special=False): v for i, v in top})
+                      for t, lp, top in zip(r.token_ids, r.logprobs, tops)
+                      if not (t == tok.eos_id and r.stop_reason == "eos")]
+        return JudgeReply(r.text, tokens, (time.perf_counter() - start) * 1000)
 
     def complete(self, messages, *, max_tokens=512, temperature=0.0, logprobs=False) -> JudgeReply:
         torch = self._torch
         start = time.perf_counter()
+        if self.engine is not None:
+            return self._complete_m1gym(messages, max_tokens, temperature, logprobs, start)
         if getattr(self.tokenizer, "chat_template", None):
             prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         else:

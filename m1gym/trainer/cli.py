@@ -152,7 +152,9 @@ def cmd_serve_model(args: argparse.Namespace) -> int:
 
     if not Path(args.path).is_dir():
         raise _user_error(f"{args.path} is not a checkpoint directory (write one with `m1gym sft` or `m1gym train`)")
-    serve(args.path, host=args.host, port=args.port, threads=args.threads)
+    if args.max_new_tokens is not None and args.max_new_tokens < 1:
+        raise _user_error(f"--max-new-tokens must be >= 1 (got {args.max_new_tokens}); leave it out for no cap")
+    serve(args.path, host=args.host, port=args.port, threads=args.threads, max_new_tokens=args.max_new_tokens)
     return 0
 
 
@@ -189,9 +191,12 @@ def add_commands(sub) -> None:
     p.add_argument("run_dir")
     p.set_defaults(func=cmd_plot)
 
-    p = sub.add_parser("serve-model", help="serve a checkpoint over an OpenAI-compatible completions API")
+    p = sub.add_parser("serve-model", help="serve a checkpoint over an OpenAI-compatible API "
+                       "(/v1/chat/completions, /v1/completions, with logprobs)")
     p.add_argument("path")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--max-new-tokens", type=int, default=None,
+                   help="cap on max_tokens of chat requests (larger requests are clamped; default: no cap)")
     p.set_defaults(func=cmd_serve_model)
