@@ -20,3 +20,18 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """One pooled DockerSandbox for the whole run (skips without a daemon; fails under CI=true)."""
+    from m1gym.sandbox.testing import require_docker
+
+    sb = require_docker()
+    yield sb
+    sb.close()
+
+
+@pytest.fixture(scope="session")
+def docker_client(sandbox):
+    return sandbox._ensure()

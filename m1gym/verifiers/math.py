@@ -208,6 +208,9 @@ def prepare(gold: Any, pred: Any) -> tuple[MathVerdict | None, str, str]:
 
 # ---- the worker pool ------------------------------------------------------------------------------
 
+CRASHED = "math checker crashed on this input"
+
+
 class _Worker:
     """One checker process and the parent end of its socket."""
 
@@ -338,6 +341,14 @@ class MathPool:
         return self._check_prepared(g, p, self.timeout if timeout is None else float(timeout))
 
     def _check_prepared(self, g: str, p: str, timeout: float) -> MathVerdict:
+        # A crash is retried once on a fresh worker: an idle worker can have died (OOM kill, a
+        # signal) for reasons unrelated to this input; a second crash is the input's doing.
+        verdict = self._check_once(g, p, timeout)
+        if verdict.reason == CRASHED:
+            verdict = self._check_once(g, p, timeout)
+        return verdict
+
+    def _check_once(self, g: str, p: str, timeout: float) -> MathVerdict:
         try:
             worker = self._acquire()
         except Exception as exc:
@@ -346,6 +357,8 @@ class MathPool:
         try:
             if not worker.wait_ready(STARTUP_TIMEOUT):
                 return MathVerdict(False, "math checker process failed to start")
+            while worker.conn.poll(0):  # a late answer from an earlier (batch) job is not ours
+                worker.conn.recv()
             worker.conn.send((g, p, _soft(timeout)))
             if not worker.conn.poll(timeout):
                 with self._cond:
@@ -359,7 +372,7 @@ class MathPool:
         except (EOFError, OSError, ValueError, TypeError):
             with self._cond:
                 self.stats["crashes"] += 1
-            return MathVerdict(False, "math checker crashed on this input")
+            return MathVerdict(False, CRASHED)
         except BaseException:
             raise  # KeyboardInterrupt: the worker is killed in finally
         finally:

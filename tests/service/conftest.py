@@ -97,7 +97,8 @@ def fault_server(_servers) -> Server:
 
 @pytest.fixture(scope="session")
 def ray_server():
-    srv = Server("ray", ["--workers", "2", "--ray", "auto", "--item-timeout", "3"])
+    # item timeout well above a cold math-checker start on a loaded 2-core machine (the hang test waits it out)
+    srv = Server("ray", ["--workers", "2", "--ray", "auto", "--item-timeout", "15"])
     try:
         yield srv.wait(timeout=180)
     finally:
