@@ -227,3 +227,19 @@ def test_a_forked_child_gets_its_own_workers(pool):
     assert os.read(r, 1) == b"1"
     os.close(r)
     assert pool.check("\\frac{1}{3}", "0.333333").correct  # the parent's workers are intact
+
+
+def test_a_worker_that_died_while_idle_does_not_cost_a_verdict():
+    from m1gym.verifiers.math import MathPool
+
+    pool = MathPool(1, timeout=30)
+    try:
+        assert pool.check("1000", "1,000").correct
+        idle = pool._idle[0]
+        idle.proc.kill()  # dies between jobs (an OOM kill, a stray signal)
+        idle.proc.wait()
+        verdict = pool.check("1000", "1,000")
+        assert verdict.correct, verdict.reason
+        assert pool.stats["crashes"] == 1 and pool.stats["started"] == 2
+    finally:
+        pool.close()
