@@ -203,7 +203,22 @@ def build_model(preset: str = "tiny", *, seed: int = 0, device: str = "cpu", dty
         model = M1ForCausalLM(cfg)
     model = model.to(device=device, dtype=DTYPES[dtype])
     set_experts_implementation(model)
+    use_fused_lightning(model, device)
     return model, tok
+
+
+def use_fused_lightning(model: Any, device: str) -> bool:
+    """On CUDA with fla-core installed, swap the fused lightning-attention kernels into the model
+    (m1gym.kernels.lightning); on CPU the transformers block loop stays. M1GYM_FUSED_LIGHTNING=0
+    keeps the loop on GPUs too (the reference path of benchmarks)."""
+    import os
+
+    if not str(device).startswith("cuda") or os.environ.get("M1GYM_FUSED_LIGHTNING") == "0":
+        return False
+    from ..kernels.lightning import enable_fused_lightning
+
+    ok, _reason = enable_fused_lightning(model)
+    return ok
 
 
 def dense_experts_forward(self, hidden_states: torch.Tensor, top_k_index: torch.Tensor,
@@ -257,6 +272,7 @@ def load_model(path: str | Path, *, device: str = "cpu", dtype: str = "float32",
     model = M1ForCausalLM.from_pretrained(str(p), dtype=DTYPES[dtype], attn_implementation=attn_implementation)
     model = model.to(device)
     set_experts_implementation(model)
+    use_fused_lightning(model, device)
     return model, load_tokenizer(p)
 
 

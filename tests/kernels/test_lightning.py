@@ -125,3 +125,32 @@ def test_fused_model_matches_loop_model_prefill_and_decode():
         ga = ref.generate(ids[:, :50], max_new_tokens=20, do_sample=False)
         gb = fused.generate(ids[:, :50], max_new_tokens=20, do_sample=False)
     assert (ga == gb).float().mean() > 0.95
+
+
+def _fused_layers(model):
+    from transformers.models.minimax.modeling_minimax import MiniMaxLightningAttention
+
+    from m1gym.kernels.lightning import _fused_forward
+
+    mods = [m for m in model.modules() if isinstance(m, MiniMaxLightningAttention)]
+    return mods, [m for m in mods if getattr(m.forward, "__func__", None) is _fused_forward]
+
+
+def test_trainer_models_keep_the_loop_on_cpu():
+    from m1gym.trainer.model import build_model
+
+    model, _ = build_model("tiny")
+    mods, fused = _fused_layers(model)
+    assert len(mods) == 7 and not fused
+
+
+@pytest.mark.gpu
+def test_trainer_models_use_the_fused_path_on_cuda(monkeypatch):
+    if not fla_available():
+        pytest.skip("needs fla-core")
+    from m1gym.trainer.model import build_model
+
+    mods, fused = _fused_layers(build_model("tiny", device="cuda")[0])
+    assert len(fused) == len(mods) == 7
+    monkeypatch.setenv("M1GYM_FUSED_LIGHTNING", "0")
+    assert not _fused_layers(build_model("tiny", device="cuda")[0])[1]
