@@ -155,6 +155,7 @@ def worker_main(conn: Any, imports: Sequence[str], progress: Any = None) -> None
     except BaseException as exc:  # noqa: BLE001
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
+    warm_checkers()
     settle_gc()
     conn.send(("ready", os.getpid()))
     clock = time.monotonic
@@ -176,6 +177,15 @@ def worker_main(conn: Any, imports: Sequence[str], progress: Any = None) -> None
         _send(conn, results)
 
 
+def warm_checkers() -> None:
+    """Start one math-checker process before reporting ready: its cold start (a fresh interpreter
+    importing sympy and math-verify, seconds on a loaded machine) must not count against the first
+    math item's timeout."""
+    from m1gym.verifiers.math import default_pool
+
+    default_pool().warm_up(1)
+
+
 class WorkerActor:
     """The Ray actor: the same ``run_job`` as the process workers. It runs threaded
     (``max_concurrency=2``) so that ``progress()`` answers while ``run`` works on an item; ``run``
@@ -187,6 +197,7 @@ class WorkerActor:
         import m1gym  # noqa: F401
 
         load_imports(imports)
+        warm_checkers()
         settle_gc()
         self._lock = threading.Lock()
         self._current: tuple = (None, 0.0)
