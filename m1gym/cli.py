@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import json
 import sys
 from typing import Any, Sequence
@@ -157,14 +156,9 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 # ---- parser ----------------------------------------------------------------------------------
 
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:  # the parent package is absent
-        return False
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from .registry import module_exists
+
     parser = argparse.ArgumentParser(
         prog="m1gym", description="m1gym: verifiable RL environments, rewards and a CISPO trainer (the MiniMax-M1 recipe)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -204,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_score)
 
     for mod_name in PLUGIN_MODULES:
-        if _module_exists(mod_name):
+        if module_exists(mod_name):
             importlib.import_module(mod_name).add_commands(sub)
     return parser
 

@@ -124,6 +124,14 @@ def unregister(name: str) -> None:
             pass
 
 
+def module_exists(name: str) -> bool:
+    """Is there a module of this dotted name (False also when its parent package is absent)?"""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def _load_builtins() -> None:
     global _loaded
     with _LOCK:
@@ -131,11 +139,7 @@ def _load_builtins() -> None:
             return
         _loaded = True
         for pkg in BUILTIN_PACKAGES:
-            try:
-                present = importlib.util.find_spec(pkg) is not None
-            except ModuleNotFoundError:
-                present = False
-            if present:
+            if module_exists(pkg):
                 importlib.import_module(pkg)  # a broken built-in must fail loudly, not vanish
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             obj = ep.load()
