@@ -401,6 +401,7 @@ class RayPool:
         self._actors: list[Any] = [None] * workers
         self._busy = [False] * workers
         self._pids: list[Optional[int]] = [None] * workers
+        self._seq = [0] * workers  # next call number per actor (the actor runs calls in this order)
         self._queue: Optional[asyncio.Queue] = None
         self._tasks: list[asyncio.Task] = []
         self._started_ray = False
@@ -441,7 +442,7 @@ class RayPool:
         self.hooks.worker_restart(reason)
         actor = self._new_actor()
         self._pids[slot] = await self._await(actor.ping.remote(), self.startup_timeout)
-        self._actors[slot] = actor
+        self._actors[slot], self._seq[slot] = actor, 0
 
     async def start(self) -> None:
         await asyncio.to_thread(self._init_ray)
@@ -500,7 +501,9 @@ class RayPool:
             self._busy[slot] = True
             try:
                 actor = self._actors[slot]
-                refs = [actor.run.remote([it.job], id(it)) for it in chunk]
+                first = self._seq[slot]
+                self._seq[slot] += len(chunk)
+                refs = [actor.run.remote([it.job], id(it), first + k) for k, it in enumerate(chunk)]
                 for k, (it, ref) in enumerate(zip(chunk, refs)):
                     try:
                         result = await self._await_item(actor, ref, id(it))

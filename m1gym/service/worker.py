@@ -22,7 +22,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import orjson
 
@@ -188,8 +188,10 @@ def warm_checkers() -> None:
 
 class WorkerActor:
     """The Ray actor: the same ``run_job`` as the process workers. It runs threaded
-    (``max_concurrency=2``) so that ``progress()`` answers while ``run`` works on an item; ``run``
-    itself is serialised by a lock."""
+    (``max_concurrency=2``) so that ``progress()`` answers while ``run`` works on an item. A
+    threaded actor does not keep call order (and a lock is not fair), so each ``run`` carries its
+    feeder's sequence number and waits for its turn: an item queued behind a hang never overtakes
+    it, and one queued before a hang is never stuck behind it."""
 
     def __init__(self, imports: Sequence[str] = ()) -> None:
         import threading
@@ -199,7 +201,8 @@ class WorkerActor:
         load_imports(imports)
         warm_checkers()
         settle_gc()
-        self._lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._next_seq = 0
         self._current: tuple = (None, 0.0)
 
     def ping(self) -> int:
@@ -210,10 +213,15 @@ class WorkerActor:
         tag, started = self._current
         return (tag, time.monotonic() - started if tag is not None else 0.0)
 
-    def run(self, chunk: list[Job], tag: Any = None) -> list[Result]:
-        with self._lock:
+    def run(self, chunk: list[Job], tag: Any = None, seq: Optional[int] = None) -> list[Result]:
+        with self._turn:
+            self._turn.wait_for(lambda: self._current[0] is None and (seq is None or seq == self._next_seq))
             self._current = (tag, time.monotonic())
-            try:
-                return [r if r[0] != "ok" else ("ok", _json_safe(r[1])) for r in map(run_job, chunk)]
-            finally:
+        try:
+            return [r if r[0] != "ok" else ("ok", _json_safe(r[1])) for r in map(run_job, chunk)]
+        finally:
+            with self._turn:
                 self._current = (None, 0.0)
+                if seq is not None:
+                    self._next_seq = seq + 1
+                self._turn.notify_all()
