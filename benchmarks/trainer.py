@@ -4,6 +4,8 @@ scoring and update; plus one CISPO step vs one GRPO step (the loss choice should
     python benchmarks/trainer.py                       # CPU, tiny preset, configs/tiny.yaml mix
     python benchmarks/trainer.py --device cuda         # GPU, small preset in bf16
     python benchmarks/trainer.py --init CKPT           # start from a warm start (realistic lengths)
+    python benchmarks/trainer.py --device cuda --synthetic --lightning both --prompt-len 4096
+                                                       # fused lightning attention vs the block loop
 
 All numbers of one table come from the same process; compare ratios, not absolute times.
 Dynamic sampling is off so that every step runs a full update whatever the rewards.
@@ -98,6 +100,38 @@ def synthetic(args):
     return out
 
 
+def compare_lightning(args) -> int:
+    """The same synthetic CISPO/GRPO steps with fused lightning attention and with transformers'
+    block loop (M1GYM_FUSED_LIGHTNING=0), one process, one table."""
+    import os
+
+    import torch
+
+    if not args.device.startswith("cuda"):
+        print("--lightning both: needs --device cuda (on a CPU both paths are the same block loop)", file=sys.stderr)
+        return 2
+    results = {}
+    for path, flag in (("fused", "1"), ("reference", "0")):
+        os.environ["M1GYM_FUSED_LIGHTNING"] = flag
+        results[path] = synthetic(args)
+        torch.cuda.empty_cache()
+    f, r = results["fused"], results["reference"]
+    n_seq = args.tasks * args.group
+    print(f"synthetic steps, small/bf16 on {args.device}: {n_seq} sequences of {args.prompt_len} prompt + "
+          f"<= {args.max_new} generated tokens")
+    print(f"{'':<30}{'fused':>11}{'reference':>11}{'fused/ref':>11}")
+    for loss in ("cispo", "grpo"):
+        for key, label in (("rollout_tok_s", "rollout tokens/s"), ("train_tok_s", "trainer tokens/s"),
+                           ("step_s", "step time (s)")):
+            a, b = f[loss][key], r[loss][key]
+            fmt = ".2f" if key == "step_s" else ".0f"
+            ratio = b / a if key == "step_s" else a / b  # speed-up either way
+            print(f"{loss + ' ' + label:<30}{a:>11{fmt}}{b:>11{fmt}}{ratio:>10.2f}x")
+    for path in ("fused", "reference"):
+        print(f"CISPO / GRPO step time ({path}): {results[path]['cispo']['step_s'] / results[path]['grpo']['step_s']:.3f}")
+    return 0
+
+
 def summarise(rows):
     gen_tokens = rollout_time = upd_tokens = upd_time = 0.0
     shares = {"rollout": [], "scoring": [], "update": []}
@@ -126,12 +160,16 @@ def main() -> int:
     p.add_argument("--init", help="checkpoint dir to start from (e.g. a cached SFT warm start)")
     p.add_argument("--synthetic", action="store_true", help="model only: random prompts and rewards, no envs")
     p.add_argument("--prompt-len", type=int, default=128)
+    p.add_argument("--lightning", choices=("auto", "both"), default="auto",
+                   help="with --synthetic on CUDA: 'both' times the fused path and the reference loop in one run")
     args = p.parse_args()
     import torch
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("--device cuda: no CUDA device here", file=sys.stderr)
         return 2
+    if args.synthetic and args.lightning == "both":
+        return compare_lightning(args)
     if args.synthetic:
         results = synthetic(args)
         c, g = results["cispo"], results["grpo"]
