@@ -177,7 +177,15 @@ def test_child_that_outlives_the_run_is_killed(sandbox):
 
 
 def test_pool_reset_leaves_nothing(sandbox):
-    with sandbox.session() as s:
+    one = DockerSandbox(pool_size=1)  # one warm container: the second session must reuse it
+    try:
+        _plant_and_check(one)
+    finally:
+        one.close()
+
+
+def _plant_and_check(sb):
+    with sb.session() as s:
         first = s.container.id
         r = run(s, """
             import os, subprocess
@@ -191,7 +199,7 @@ def test_pool_reset_leaves_nothing(sandbox):
             print('planted')
         """)
         assert r.stdout.strip() == b"planted"
-    with sandbox.session() as s:
+    with sb.session() as s:
         assert s.container.id == first  # the same warm container, reset
         r = run(s, """
             import os
@@ -199,6 +207,35 @@ def test_pool_reset_leaves_nothing(sandbox):
             print(sum(len(os.listdir(d)) for d in ('/work', '/tmp', '/dev/shm')))
         """)
     assert r.stdout.split() == [b"2", b"0"]
+
+
+def _wait_for_idle_agents(pool, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        with pool._cond:
+            if all(c.agent_ready() for idle in pool._idle.values() for c in idle):
+                return
+        assert time.monotonic() < deadline, "an idle container's agent did not restart"
+        time.sleep(0.01)
+
+
+def test_pool_hands_out_a_ready_container_while_another_restarts_its_agent(sandbox):
+    """Back-to-back sessions alternate between two warm containers (the one just reset is still
+    re-executing its agent), and the pool never grows past that for sequential use."""
+    two = DockerSandbox(pool_size=4)
+    try:
+        ids = []
+        for _ in range(6):
+            with two.session() as s:
+                ids.append(s.container.id)
+                assert s.run(["true"]).ok
+            _wait_for_idle_agents(two._pool)  # the first container is ready again
+            with two.session() as s:
+                ids.append(s.container.id)
+        assert len(set(ids)) == 2, ids
+        assert two._pool.stats["created"] == 2 and two._pool.stats["discarded"] == 0
+    finally:
+        two.close()
 
 
 def test_containers_removed_on_success_failure_timeout_exception(sandbox):
