@@ -1,6 +1,7 @@
 """The /v1/score hot path, without a server: the hand-written item check agrees with pydantic's
 ScoreRequest and hands everything it does not accept as-is back to it; a worker scores a task sent
-as JSON bytes like the dict, caches it by content, and reports bad bytes as ``invalid_task``."""
+as JSON bytes like the dict, caches it by content, and reports bad bytes as ``invalid_task``; the
+Ray actor runs its calls in its feeder's order."""
 
 from __future__ import annotations
 
@@ -93,3 +94,33 @@ def test_task_cache_is_bounded(echo_env, monkeypatch):
         assert worker.run_job(("score", "test/echo", orjson.dumps(task), None, None, "x"))[0] == "ok"
     assert len(worker._task_cache) == 3
     assert b"test/echo:4" in list(worker._task_cache)[-1]
+
+
+def test_ray_actor_runs_calls_in_its_feeders_order(monkeypatch):
+    """A threaded actor may start its calls in any order; ``run`` waits for its sequence number, so
+    an item never overtakes (or gets stuck behind) a later one, such as a hang."""
+    import threading
+    import time
+
+    monkeypatch.setattr(worker, "warm_checkers", lambda: None)
+    monkeypatch.setattr(worker, "settle_gc", lambda: None)
+    order: list = []
+
+    def fake_run_job(job):
+        order.append(job)
+        time.sleep(0.02)
+        return ("ok", {"job": job})
+
+    monkeypatch.setattr(worker, "run_job", fake_run_job)
+    actor = worker.WorkerActor()
+    results: dict = {}
+    threads = [threading.Thread(target=lambda k=k: results.__setitem__(k, actor.run([k], f"tag{k}", k)))
+               for k in (3, 1, 2, 0)]  # arrive out of order
+    for t in threads:
+        t.start()
+        time.sleep(0.005)
+    for t in threads:
+        t.join(10)
+    assert order == [0, 1, 2, 3]
+    assert results == {k: [("ok", {"job": k})] for k in range(4)}
+    assert actor.progress() == (None, 0.0)
