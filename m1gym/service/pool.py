@@ -45,6 +45,11 @@ def _crash_result() -> Result:
     return ("err", "worker_crashed", "the worker process died while scoring this item, and again on the retry")
 
 
+#: ``run`` calls in flight per Ray actor (the one running and the next); the actor has one more
+#: thread than this, so ``progress()`` always finds one free
+RAY_WINDOW = 2
+
+
 def chunk_sizes(n: int, workers: int) -> int:
     return max(1, min(MAX_CHUNK, math.ceil(n / max(1, 2 * workers))))
 
@@ -423,7 +428,7 @@ class RayPool:
 
         from .worker import WorkerActor
 
-        cls = ray.remote(num_cpus=self.actor_cpus, max_restarts=0, max_concurrency=2)(WorkerActor)
+        cls = ray.remote(num_cpus=self.actor_cpus, max_restarts=0, max_concurrency=RAY_WINDOW + 1)(WorkerActor)
         return cls.remote(list(self.imports))
 
     async def _await(self, ref: Any, timeout: float) -> Any:
@@ -490,8 +495,8 @@ class RayPool:
         return await batch.future
 
     async def _consume(self, slot: int) -> None:
-        """One actor's feeder. Every item is its own actor call, submitted in one go (the actor runs
-        them in order), then awaited in order; on a slow item the actor is asked which item it is on
+        """One actor's feeder. Every item is its own actor call, numbered and submitted a window
+        ahead (the actor runs them in number order), then awaited in order; on a slow item the actor is asked which item it is on
         and for how long, so a hang or a crash is pinned on the exact item, like the process pool."""
         import ray.exceptions
 
@@ -499,14 +504,18 @@ class RayPool:
         while True:
             chunk: list[_Item] = await self._queue.get()
             self._busy[slot] = True
+            actor = self._actors[slot]
+            refs: list = []
+            first = self._seq[slot]
             try:
-                actor = self._actors[slot]
-                first = self._seq[slot]
-                self._seq[slot] += len(chunk)
-                refs = [actor.run.remote([it.job], id(it), first + k) for k, it in enumerate(chunk)]
-                for k, (it, ref) in enumerate(zip(chunk, refs)):
+                for k, it in enumerate(chunk):
+                    # keep RAY_WINDOW calls in flight: the actor never idles between items, and one
+                    # of its threads stays free to answer progress()
+                    while len(refs) < min(k + RAY_WINDOW, len(chunk)):
+                        nxt = chunk[len(refs)]
+                        refs.append(actor.run.remote([nxt.job], id(nxt), first + len(refs)))
                     try:
-                        result = await self._await_item(actor, ref, id(it))
+                        result = await self._await_item(actor, refs[k], id(it))
                         if result is not None:
                             self._finish(it, result[0])
                             continue
@@ -530,6 +539,8 @@ class RayPool:
                     self._finish(it, ("err", "internal", f"{type(exc).__name__}: {exc}"[:500]))
             finally:
                 self._busy[slot] = False
+                if self._actors[slot] is actor:  # (a respawned actor starts again from 0)
+                    self._seq[slot] = first + len(refs)
 
     async def _await_item(self, actor: Any, ref: Any, tag: int) -> Optional[list]:
         """The item's results, or None when it ran past the timeout (measured from when the actor

@@ -187,8 +187,9 @@ def warm_checkers() -> None:
 
 
 class WorkerActor:
-    """The Ray actor: the same ``run_job`` as the process workers. It runs threaded
-    (``max_concurrency=2``) so that ``progress()`` answers while ``run`` works on an item. A
+    """The Ray actor: the same ``run_job`` as the process workers. It runs threaded (one thread
+    more than the feeder keeps calls in flight) so that ``progress()`` answers while ``run`` works
+    on an item. A
     threaded actor does not keep call order (and a lock is not fair), so each ``run`` carries its
     feeder's sequence number and waits for its turn: an item queued behind a hang never overtakes
     it, and one queued before a hang is never stuck behind it."""
