@@ -157,6 +157,19 @@ def test_read_only_root_and_no_host_files(sandbox, tmp_path):
     assert r.stdout.count(b"False") == 4, r.stdout
 
 
+def test_program_inherits_no_file_descriptor_of_the_agent(sandbox):
+    """Only stdin, stdout and stderr reach a program (the agent's attach stream, its other runs'
+    pipes and its error pipe are all closed), in both the exec and the fork-server modes."""
+    src = "import os\nprint(sorted(int(x) for x in os.listdir('/proc/self/fd')))\n"
+    with sandbox.session() as s:
+        s.put({"fds.py": src})
+        for python in (False, True):
+            r = s.run(["python3", "fds.py"], python=python)
+            assert r.ok and r.stdout.strip() == b"[0, 1, 2, 3]", (python, r.stdout, r.stderr)  # 3: the listing
+        r = s.run(["ls", "/proc/self/fd"])
+        assert r.stdout.split() == [b"0", b"1", b"2", b"3"], r.stdout
+
+
 def test_child_that_outlives_the_run_is_killed(sandbox):
     with sandbox.session() as s:
         r1 = run(s, """
