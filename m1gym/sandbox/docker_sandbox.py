@@ -18,8 +18,8 @@ that kills every leftover process and wipes every writable place (tests/sandbox 
 survives it); the agent then re-executes itself (~20 ms), during which the pool hands out another
 container. Judging a 10-test Python submission ran at about 18-19 submissions/s with the pool against
 about 5.6-6/s with fresh containers (3.2-3.4x), a 10-test C++ submission at about 13/s against 5/s
-(2.7x: its 50 ms compile is paid either way). The
-pool is therefore the default; ``DockerSandbox(pool=False)`` gives a fresh container per session.
+(2.7x: its 50 ms compile is paid either way). The pool is therefore the default;
+``DockerSandbox(pool=False)`` gives a fresh container per session.
 """
 
 from __future__ import annotations

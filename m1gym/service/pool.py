@@ -496,8 +496,9 @@ class RayPool:
 
     async def _consume(self, slot: int) -> None:
         """One actor's feeder. Every item is its own actor call, numbered and submitted a window
-        ahead (the actor runs them in number order), then awaited in order; on a slow item the actor is asked which item it is on
-        and for how long, so a hang or a crash is pinned on the exact item, like the process pool."""
+        ahead (the actor runs them in number order), then awaited in order; on a slow item the
+        actor is asked which item it is on and for how long, so a hang or a crash is pinned on the
+        exact item, like the process pool."""
         import ray.exceptions
 
         assert self._queue is not None

@@ -189,10 +189,9 @@ def warm_checkers() -> None:
 class WorkerActor:
     """The Ray actor: the same ``run_job`` as the process workers. It runs threaded (one thread
     more than the feeder keeps calls in flight) so that ``progress()`` answers while ``run`` works
-    on an item. A
-    threaded actor does not keep call order (and a lock is not fair), so each ``run`` carries its
-    feeder's sequence number and waits for its turn: an item queued behind a hang never overtakes
-    it, and one queued before a hang is never stuck behind it."""
+    on an item. A threaded actor does not keep call order (and a lock is not fair), so each ``run``
+    carries its feeder's sequence number and waits for its turn: an item queued behind a hang never
+    overtakes it, and one queued before a hang is never stuck behind it."""
 
     def __init__(self, imports: Sequence[str] = ()) -> None:
         import threading
@@ -203,6 +202,7 @@ class WorkerActor:
         warm_checkers()
         settle_gc()
         self._turn = threading.Condition()
+        self._running = False  # one run at a time, numbered or not
         self._next_seq = 0
         self._current: tuple = (None, 0.0)
 
@@ -216,12 +216,14 @@ class WorkerActor:
 
     def run(self, chunk: list[Job], tag: Any = None, seq: Optional[int] = None) -> list[Result]:
         with self._turn:
-            self._turn.wait_for(lambda: self._current[0] is None and (seq is None or seq == self._next_seq))
+            self._turn.wait_for(lambda: not self._running and (seq is None or seq == self._next_seq))
+            self._running = True
             self._current = (tag, time.monotonic())
         try:
             return [r if r[0] != "ok" else ("ok", _json_safe(r[1])) for r in map(run_job, chunk)]
         finally:
             with self._turn:
+                self._running = False
                 self._current = (None, 0.0)
                 if seq is not None:
                     self._next_seq = seq + 1

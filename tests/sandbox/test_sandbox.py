@@ -189,16 +189,16 @@ def test_child_that_outlives_the_run_is_killed(sandbox):
     assert r2.stdout.split() == [b"False", b"2"]
 
 
-def test_pool_reset_leaves_nothing(sandbox):
-    one = DockerSandbox(pool_size=1)  # one warm container: the second session must reuse it
-    try:
-        _plant_and_check(one)
-    finally:
-        one.close()
+@pytest.fixture
+def one_container(sandbox):
+    """A pool of one warm container: a second session must reuse the first one's container."""
+    sb = DockerSandbox(pool_size=1)
+    yield sb
+    sb.close()
 
 
-def _plant_and_check(sb):
-    with sb.session() as s:
+def test_pool_reset_leaves_nothing(one_container):
+    with one_container.session() as s:
         first = s.container.id
         r = run(s, """
             import os, subprocess
@@ -212,7 +212,7 @@ def _plant_and_check(sb):
             print('planted')
         """)
         assert r.stdout.strip() == b"planted"
-    with sb.session() as s:
+    with one_container.session() as s:
         assert s.container.id == first  # the same warm container, reset
         r = run(s, """
             import os
@@ -235,20 +235,20 @@ def _wait_for_idle_agents(pool, timeout=30.0):
 def test_pool_hands_out_a_ready_container_while_another_restarts_its_agent(sandbox):
     """Back-to-back sessions alternate between two warm containers (the one just reset is still
     re-executing its agent), and the pool never grows past that for sequential use."""
-    two = DockerSandbox(pool_size=4)
+    roomy = DockerSandbox(pool_size=4)  # room for more, yet two suffice
     try:
         ids = []
         for _ in range(6):
-            with two.session() as s:
+            with roomy.session() as s:
                 ids.append(s.container.id)
                 assert s.run(["true"]).ok
-            _wait_for_idle_agents(two._pool)  # the first container is ready again
-            with two.session() as s:
+            _wait_for_idle_agents(roomy._pool)  # the first container is ready again
+            with roomy.session() as s:
                 ids.append(s.container.id)
         assert len(set(ids)) == 2, ids
-        assert two._pool.stats["created"] == 2 and two._pool.stats["discarded"] == 0
+        assert roomy._pool.stats["created"] == 2 and roomy._pool.stats["discarded"] == 0
     finally:
-        two.close()
+        roomy.close()
 
 
 def test_containers_removed_on_success_failure_timeout_exception(sandbox):
@@ -409,25 +409,21 @@ SCAN_OWN_MEMORY = textwrap.dedent("""
 """)
 
 
-def test_fork_server_child_holds_nothing_from_an_earlier_session(sandbox):
+def test_fork_server_child_holds_nothing_from_an_earlier_session(one_container):
     """A checker session's files pass through the agent; after the reset the agent re-execs, so a
     later session's fork-server child can not find them in the memory it inherits."""
     secret = "expected-" + uuid.uuid4().hex
-    one = DockerSandbox(pool_size=1)  # one warm container: the second session must reuse it
-    try:
-        with one.session() as s:
-            first = s.container.id
-            s.put({"answer.txt": secret * 1500})  # ~60 KB: malloc heap, not mmap
-            s.put({"scan.py": SCAN_OWN_MEMORY})
-            # control: within the session the bytes are still in the agent's memory
-            same = s.run(["python3", "scan.py"], stdin=secret[::-1], python=True)
-            boot = s.container.request("ping", timeout=10)["boot"]
-        with one.session() as s:
-            assert s.container.id == first
-            assert s.container.request("ping", timeout=10)["boot"] != boot  # the agent re-exec'd
-            s.put({"scan.py": SCAN_OWN_MEMORY})
-            later = s.run(["python3", "scan.py"], stdin=secret[::-1], python=True)
-    finally:
-        one.close()
+    with one_container.session() as s:
+        first = s.container.id
+        s.put({"answer.txt": secret * 1500})  # ~60 KB: malloc heap, not mmap
+        s.put({"scan.py": SCAN_OWN_MEMORY})
+        # control: within the session the bytes are still in the agent's memory
+        same = s.run(["python3", "scan.py"], stdin=secret[::-1], python=True)
+        boot = s.container.request("ping", timeout=10)["boot"]
+    with one_container.session() as s:
+        assert s.container.id == first
+        assert s.container.request("ping", timeout=10)["boot"] != boot  # the agent re-exec'd
+        s.put({"scan.py": SCAN_OWN_MEMORY})
+        later = s.run(["python3", "scan.py"], stdin=secret[::-1], python=True)
     assert same.stdout.strip() == b"FOUND"
     assert later.ok and later.stdout.strip() == b"clean", later.stderr
