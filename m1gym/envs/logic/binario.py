@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from ...core import Score
 from .base import LogicTask, grid_text, parse_grid, register_logic
-from .solvers import SearchBudget, ensure_reference, givens_error, make_unique, reduce_givens
+from .solvers import SearchBudget, ensure_reference, givens_error, grid_rows, pick_givens, shown_grid
 
 
 @dataclass
@@ -181,18 +181,13 @@ class Binario(LogicTask):
                 break
         if sol is None:
             raise RuntimeError("binario: could not draw a full grid")
-        cells = list(range(n * n))
-        rng.shuffle(cells)
+
+        def solve2(g: set[int]) -> list:
+            return solve(n, {i: sol[i] for i in g}, limit=2, max_nodes=3_000)
         target = n * n - round(k.mask_rate * n * n)
-        shown = set(cells[:target])
-        if k.unique:
-            def solve2(g: set[int]) -> list:
-                return solve(n, {i: sol[i] for i in g}, limit=2, max_nodes=3_000)
-            shown = make_unique(sol, shown, solve2, rng)
-            shown = reduce_givens(shown, target, solve2, rng, max_checks=20)
-        grid = [[sol[r * n + c] if r * n + c in shown else -1 for c in range(n)] for r in range(n)]
-        puzzle = {"n": n, "grid": grid, "givens": len(shown), "solution": [sol[r * n:(r + 1) * n] for r in range(n)],
-                  "solvable": True, "may_be_unsolvable": k.no_solution_rate > 0}
+        shown = pick_givens(sol, target, rng, solve2 if k.unique else None, max_checks=20)
+        puzzle = {"n": n, "grid": shown_grid(sol, n, shown, blank=-1), "givens": len(shown),
+                  "solution": grid_rows(sol, n), "solvable": True, "may_be_unsolvable": k.no_solution_rate > 0}
         if k.no_solution_rate > 0 and rng.random() < k.no_solution_rate:
             self._make_unsolvable(puzzle, sol, shown, rng)
         return ensure_reference(self, puzzle)

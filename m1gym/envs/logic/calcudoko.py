@@ -15,8 +15,8 @@ from math import prod
 
 from ...core import Score
 from .base import LogicTask, grid_text, parse_grid, register_logic, show_grid
-from .solvers import (ensure_reference, givens_error, latin_error, latin_units, make_unique, random_fill,
-                      latin_unit_names, reduce_givens, singles_trace, solve_units, trace_reasoning)
+from .solvers import (ensure_reference, givens_error, grid_rows, latin_error, latin_units, pick_givens, random_fill,
+                      latin_unit_names, shown_grid, singles_trace, solve_units, trace_reasoning)
 
 OPS = "+-*/"
 
@@ -151,22 +151,15 @@ class Calcudoko(LogicTask):
                 op = rng.choice(choices or ["+"])
             cages.append({"cells": [list(divmod(x, n)) for x in cells], "op": op, "target": cage_value(op, vals),
                           "_flat": cells})
-        cells_order = list(range(n * n))
-        rng.shuffle(cells_order)
-        shown = set(cells_order[:k.givens])
-        if k.unique:
-            restrict = _restrict_fn(n, [{"cells": c["_flat"], "op": c["op"], "target": c["target"]} for c in cages])
+        restrict = _restrict_fn(n, [{"cells": c["_flat"], "op": c["op"], "target": c["target"]} for c in cages])
 
-            def solve2(g: set[int]) -> list:
-                return solve_units(n * n, n, units, {i: sol[i] for i in g}, restrict=restrict, limit=2,
-                                   max_nodes=3_000)
-            shown = make_unique(sol, shown, solve2, rng)
-            shown = reduce_givens(shown, k.givens, solve2, rng, max_checks=10)
+        def solve2(g: set[int]) -> list:
+            return solve_units(n * n, n, units, {i: sol[i] for i in g}, restrict=restrict, limit=2, max_nodes=3_000)
+        shown = pick_givens(sol, k.givens, rng, solve2 if k.unique else None, max_checks=10)
         for c in cages:
             del c["_flat"]
-        grid = [[sol[r * n + c] if r * n + c in shown else 0 for c in range(n)] for r in range(n)]
-        puzzle = {"n": n, "cages": cages, "grid": grid, "givens": len(shown),
-                  "solution": [sol[r * n:(r + 1) * n] for r in range(n)]}
+        puzzle = {"n": n, "cages": cages, "grid": shown_grid(sol, n, shown), "givens": len(shown),
+                  "solution": grid_rows(sol, n)}
         return ensure_reference(self, puzzle)
 
     def prompt(self, p: dict) -> str:

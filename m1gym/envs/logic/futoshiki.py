@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from ...core import Score
 from .base import LogicTask, grid_text, parse_grid, register_logic, show_grid
-from .solvers import (ensure_reference, givens_error, latin_error, latin_units, make_unique, random_fill,
-                      latin_unit_names, reduce_givens, singles_trace, solve_units, trace_reasoning)
+from .solvers import (ensure_reference, givens_error, grid_rows, latin_error, latin_units, pick_givens, random_fill,
+                      latin_unit_names, shown_grid, singles_trace, solve_units, trace_reasoning)
 
 
 @dataclass
@@ -85,20 +85,13 @@ class Futoshiki(LogicTask):
             else:
                 ineqs.append([r2, c2, r1, c1])
         ineqs.sort()
-        cells = list(range(n * n))
-        rng.shuffle(cells)
-        shown = set(cells[:k.givens])
-        if k.unique:
-            restrict = _restrict_fn(n, ineqs)
+        restrict = _restrict_fn(n, ineqs)
 
-            def solve2(g: set[int]) -> list:
-                return solve_units(n * n, n, units, {i: sol[i] for i in g}, restrict=restrict, limit=2,
-                                   max_nodes=4_000)
-            shown = make_unique(sol, shown, solve2, rng)
-            shown = reduce_givens(shown, k.givens, solve2, rng, max_checks=12)
-        grid = [[sol[r * n + c] if r * n + c in shown else 0 for c in range(n)] for r in range(n)]
-        puzzle = {"n": n, "grid": grid, "inequalities": ineqs, "givens": len(shown),
-                  "solution": [sol[r * n:(r + 1) * n] for r in range(n)]}
+        def solve2(g: set[int]) -> list:
+            return solve_units(n * n, n, units, {i: sol[i] for i in g}, restrict=restrict, limit=2, max_nodes=4_000)
+        shown = pick_givens(sol, k.givens, rng, solve2 if k.unique else None, max_checks=12)
+        puzzle = {"n": n, "grid": shown_grid(sol, n, shown), "inequalities": ineqs, "givens": len(shown),
+                  "solution": grid_rows(sol, n)}
         return ensure_reference(self, puzzle)
 
     def prompt(self, p: dict) -> str:

@@ -15,8 +15,8 @@ from functools import lru_cache
 
 from ...core import Score
 from .base import LogicTask, grid_text, parse_grid, register_logic, show_grid
-from .solvers import (ensure_reference, givens_error, latin_error, latin_units, make_unique, random_fill,
-                      latin_unit_names, reduce_givens, singles_trace, solve_latin_lines, trace_reasoning)
+from .solvers import (ensure_reference, givens_error, grid_rows, latin_error, latin_units, pick_givens, random_fill,
+                      latin_unit_names, shown_grid, singles_trace, solve_latin_lines, trace_reasoning)
 
 SIDES = ("top", "bottom", "left", "right")
 
@@ -136,19 +136,13 @@ class SkyscraperPuzzle(LogicTask):
         slots = [(s, i) for s in SIDES for i in range(n)]
         keep = set(rng.sample(slots, round(k.clue_density * len(slots))))
         clues = {s: [all_clues[s][i] if (s, i) in keep else 0 for i in range(n)] for s in SIDES}
-        cells = list(range(n * n))
-        rng.shuffle(cells)
-        shown = set(cells[:k.givens])
-        if k.unique:
-            cands = line_candidates(n, clues)
+        cands = line_candidates(n, clues)
 
-            def solve2(g: set[int]) -> list:
-                return solve_latin_lines(n, {i: sol[i] for i in g}, cands, limit=2, max_nodes=300)
-            shown = make_unique(sol, shown, solve2, rng)
-            shown = reduce_givens(shown, k.givens, solve2, rng, max_checks=10)
-        grid = [[sol[r * n + c] if r * n + c in shown else 0 for c in range(n)] for r in range(n)]
-        puzzle = {"n": n, "grid": grid, "clues": clues, "givens": len(shown),
-                  "solution": [sol[r * n:(r + 1) * n] for r in range(n)]}
+        def solve2(g: set[int]) -> list:
+            return solve_latin_lines(n, {i: sol[i] for i in g}, cands, limit=2, max_nodes=300)
+        shown = pick_givens(sol, k.givens, rng, solve2 if k.unique else None, max_checks=10)
+        puzzle = {"n": n, "grid": shown_grid(sol, n, shown), "clues": clues, "givens": len(shown),
+                  "solution": grid_rows(sol, n)}
         return ensure_reference(self, puzzle)
 
     def prompt(self, p: dict) -> str:

@@ -189,6 +189,29 @@ def reduce_givens(givens: set[int], target: int, solve2: Callable[[set[int]], li
     return givens
 
 
+def pick_givens(solution: Sequence[Any], target: int, rng: random.Random,
+                solve2: Callable[[set[int]], list] | None = None, max_checks: int = 200) -> set[int]:
+    """Cells of a planted solution to show: ``target`` random ones; with ``solve2`` (see
+    ``make_unique``) grown until exactly one solution remains, then reduced back towards ``target``."""
+    cells = list(range(len(solution)))
+    rng.shuffle(cells)
+    shown = set(cells[:target])
+    if solve2 is not None:
+        shown = make_unique(solution, shown, solve2, rng)
+        shown = reduce_givens(shown, target, solve2, rng, max_checks=max_checks)
+    return shown
+
+
+def grid_rows(flat: Sequence[Any], n: int) -> list:
+    """The n rows of an n x n grid stored flat (row-major)."""
+    return [flat[r * n:(r + 1) * n] for r in range(n)]
+
+
+def shown_grid(flat: Sequence[Any], n: int, shown: set[int], blank: Any = 0) -> list[list[Any]]:
+    """The puzzle grid: the flat solution's values at ``shown`` cells, ``blank`` elsewhere."""
+    return [[flat[r * n + c] if r * n + c in shown else blank for c in range(n)] for r in range(n)]
+
+
 def ensure_reference(task_obj: Any, puzzle: dict) -> dict:
     """Re-check a freshly generated puzzle: its reference answer must pass the task's own check."""
     verdict = task_obj.check(puzzle, task_obj.solution_text(puzzle))

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from ...core import Score
 from .base import LogicTask, grid_text, parse_grid, register_logic, show_grid
-from .solvers import (ensure_reference, givens_error, latin_error, latin_unit_names, make_unique, random_fill,
-                      reduce_givens, singles_trace, solve_units, sudoku_units, trace_reasoning)
+from .solvers import (ensure_reference, givens_error, grid_rows, latin_error, latin_unit_names, pick_givens,
+                      random_fill, shown_grid, singles_trace, solve_units, sudoku_units, trace_reasoning)
 
 
 @dataclass
@@ -49,18 +49,12 @@ class Sudoku(LogicTask):
         n = k.box_h * k.box_w
         units = sudoku_units(k.box_h, k.box_w)
         sol = random_fill(n * n, n, units, rng)
-        cells = list(range(n * n))
-        rng.shuffle(cells)
-        shown = set(cells[:k.givens])
-        if k.unique:
-            def solve2(g: set[int]) -> list:
-                return solve_units(n * n, n, units, {i: sol[i] for i in g}, limit=2, max_nodes=20_000)
-            shown = make_unique(sol, shown, solve2, rng)
-            shown = reduce_givens(shown, k.givens, solve2, rng)
-        grid = [[sol[r * n + c] if r * n + c in shown else 0 for c in range(n)] for r in range(n)]
-        solution = [sol[r * n:(r + 1) * n] for r in range(n)]
-        puzzle = {"n": n, "box_h": k.box_h, "box_w": k.box_w, "grid": grid, "solution": solution,
-                  "givens": len(shown)}
+
+        def solve2(g: set[int]) -> list:
+            return solve_units(n * n, n, units, {i: sol[i] for i in g}, limit=2, max_nodes=20_000)
+        shown = pick_givens(sol, k.givens, rng, solve2 if k.unique else None)
+        puzzle = {"n": n, "box_h": k.box_h, "box_w": k.box_w, "grid": shown_grid(sol, n, shown),
+                  "solution": grid_rows(sol, n), "givens": len(shown)}
         return ensure_reference(self, puzzle)
 
     def prompt(self, p: dict) -> str:
