@@ -15,8 +15,8 @@ from math import prod
 
 from ...core import Score
 from .base import LogicTask, grid_text, parse_grid, register_logic, show_grid
-from .solvers import (ensure_reference, givens_error, grid_rows, latin_error, latin_units, pick_givens, random_fill,
-                      latin_unit_names, shown_grid, singles_trace, solve_units, trace_reasoning)
+from .solvers import (ensure_reference, given_cells, givens_error, grid_rows, latin_error, latin_unit_names,
+                      latin_units, pick_givens, random_fill, shown_grid, singles_trace, solve_units, trace_reasoning)
 
 OPS = "+-*/"
 
@@ -202,7 +202,7 @@ class Calcudoko(LogicTask):
 
     def reasoning(self, p: dict) -> str:
         n = p["n"]
-        fixed = {r * n + c: v for r, row in enumerate(p["grid"]) for c, v in enumerate(row) if v}
+        fixed = given_cells(p["grid"])
         cages = [{"cells": [r * n + c for r, c in cg["cells"]], "op": cg["op"], "target": cg["target"]}
                  for cg in p["cages"]]
         lines, placed = singles_trace(n * n, n, latin_units(n), latin_unit_names(n), fixed,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from ...core import Score
 from .base import LogicTask, grid_text, parse_grid, register_logic, show_grid
-from .solvers import (ensure_reference, givens_error, grid_rows, latin_error, latin_units, pick_givens, random_fill,
-                      latin_unit_names, shown_grid, singles_trace, solve_units, trace_reasoning)
+from .solvers import (ensure_reference, given_cells, givens_error, grid_rows, latin_error, latin_unit_names,
+                      latin_units, pick_givens, random_fill, shown_grid, singles_trace, solve_units, trace_reasoning)
 
 
 @dataclass
@@ -124,7 +124,7 @@ class Futoshiki(LogicTask):
 
     def reasoning(self, p: dict) -> str:
         n = p["n"]
-        fixed = {r * n + c: v for r, row in enumerate(p["grid"]) for c, v in enumerate(row) if v}
+        fixed = given_cells(p["grid"])
         lines, placed = singles_trace(n * n, n, latin_units(n), latin_unit_names(n), fixed,
                                       lambda x: cell_name(*divmod(x, n)), restrict=_restrict_fn(n, p["inequalities"]))
         return trace_reasoning(

@@ -15,8 +15,9 @@ from functools import lru_cache
 
 from ...core import Score
 from .base import LogicTask, grid_text, parse_grid, register_logic, show_grid
-from .solvers import (ensure_reference, givens_error, grid_rows, latin_error, latin_units, pick_givens, random_fill,
-                      latin_unit_names, shown_grid, singles_trace, solve_latin_lines, trace_reasoning)
+from .solvers import (ensure_reference, given_cells, givens_error, grid_rows, latin_error, latin_unit_names,
+                      latin_units, pick_givens, random_fill, shown_grid, singles_trace, solve_latin_lines,
+                      trace_reasoning)
 
 SIDES = ("top", "bottom", "left", "right")
 
@@ -190,7 +191,7 @@ class SkyscraperPuzzle(LogicTask):
 
     def reasoning(self, p: dict) -> str:
         n = p["n"]
-        fixed = {r * n + c: v for r, row in enumerate(p["grid"]) for c, v in enumerate(row) if v}
+        fixed = given_cells(p["grid"])
         lines, placed = singles_trace(n * n, n, latin_units(n), latin_unit_names(n), fixed,
                                       lambda x: f"R{x // n + 1}C{x % n + 1}", restrict=_restrict_fn(n, p["clues"]))
         return trace_reasoning(

@@ -212,6 +212,12 @@ def shown_grid(flat: Sequence[Any], n: int, shown: set[int], blank: Any = 0) -> 
     return [[flat[r * n + c] if r * n + c in shown else blank for c in range(n)] for r in range(n)]
 
 
+def given_cells(grid: list[list[Any]], blank: Any = 0) -> dict[int, Any]:
+    """The shown cells of a square puzzle grid by flat index (the inverse of ``shown_grid``)."""
+    n = len(grid)
+    return {r * n + c: v for r, row in enumerate(grid) for c, v in enumerate(row) if v != blank}
+
+
 def ensure_reference(task_obj: Any, puzzle: dict) -> dict:
     """Re-check a freshly generated puzzle: its reference answer must pass the task's own check."""
     verdict = task_obj.check(puzzle, task_obj.solution_text(puzzle))

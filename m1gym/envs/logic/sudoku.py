@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from ...core import Score
 from .base import LogicTask, grid_text, parse_grid, register_logic, show_grid
-from .solvers import (ensure_reference, givens_error, grid_rows, latin_error, latin_unit_names, pick_givens,
-                      random_fill, shown_grid, singles_trace, solve_units, sudoku_units, trace_reasoning)
+from .solvers import (ensure_reference, given_cells, givens_error, grid_rows, latin_error, latin_unit_names,
+                      pick_givens, random_fill, shown_grid, singles_trace, solve_units, sudoku_units, trace_reasoning)
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Sudoku(LogicTask):
 
     def reasoning(self, p: dict) -> str:
         n, bh, bw = p["n"], p["box_h"], p["box_w"]
-        fixed = {r * n + c: v for r, row in enumerate(p["grid"]) for c, v in enumerate(row) if v}
+        fixed = given_cells(p["grid"])
         names = latin_unit_names(n) + [f"box {b + 1}" for b in range(n)]
         lines, placed = singles_trace(n * n, n, sudoku_units(bh, bw), names, fixed,
                                       lambda x: f"R{x // n + 1}C{x % n + 1}")
