@@ -262,6 +262,14 @@ def parse_int(text: str) -> int:
     return int(text)
 
 
+def count_score(answer: str, gold: int) -> Score:
+    """A one-integer count answer against the gold count (says which way a wrong count is off)."""
+    value = parse_int(answer)
+    if value == gold:
+        return Score.ok()
+    return Score.fail(f"{value} is {'too many' if value > gold else 'too few'}", format_ok=True)
+
+
 def grid_text(grid: list[list[Any]]) -> str:
     """Compact one-row-per-line JSON, the format shown in prompts and references."""
     return "[" + ",\n".join(json.dumps(row) for row in grid) + "]"

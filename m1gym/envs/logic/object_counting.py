@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...core import Score
-from .base import GenerationError, LogicTask, parse_int, register_logic
+from .base import GenerationError, LogicTask, count_score, register_logic
 
 CATEGORIES: dict[str, list[tuple[str, str]]] = {
     "musical instruments": [("piano", "pianos"), ("flute", "flutes"), ("violin", "violins"),
@@ -120,11 +120,7 @@ class ObjectCounting(LogicTask):
         )
 
     def check(self, puzzle: dict[str, Any], answer: str) -> Score:
-        value = parse_int(answer)
-        gold = int(puzzle["solution"])
-        if value == gold:
-            return Score.ok()
-        return Score.fail(f"{value} is {'too many' if value > gold else 'too few'}", format_ok=True)
+        return count_score(answer, int(puzzle["solution"]))
 
     def solution_text(self, puzzle: dict[str, Any]) -> str:
         return str(puzzle["solution"])
