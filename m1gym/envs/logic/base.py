@@ -173,7 +173,8 @@ def parse_json(text: str) -> Any:
         raise AnswerParseError(f"not valid JSON ({exc.__class__.__name__})") from None
 
 
-def _is_int(x: Any) -> bool:
+def is_int(x: Any) -> bool:
+    """An int that is not a bool (JSON true/false must not pass as 1/0)."""
     return isinstance(x, int) and not isinstance(x, bool)
 
 
@@ -190,7 +191,7 @@ def parse_grid(text: str, h: int | None = None, w: int | None = None, *, allowed
         if len(row) != width:
             raise AnswerParseError(f"row {i} has {len(row)} cells, expected {width}")
         for cell in row:
-            if cast is int and not _is_int(cell):
+            if cast is int and not is_int(cell):
                 raise AnswerParseError(f"row {i} holds a non-integer cell {cell!r}")
             if cast is str and not isinstance(cell, str):
                 raise AnswerParseError(f"row {i} holds a non-string cell {cell!r}")
@@ -206,7 +207,7 @@ def parse_coords(text: str, h: int | None = None, w: int | None = None) -> list[
         raise AnswerParseError("expected a JSON list of [row, col] pairs, e.g. [[0,1],[2,3]]")
     out = []
     for item in data:
-        if not (isinstance(item, list) and len(item) == 2 and all(_is_int(v) for v in item)):
+        if not (isinstance(item, list) and len(item) == 2 and all(is_int(v) for v in item)):
             raise AnswerParseError(f"{item!r} is not a [row, col] pair of integers")
         r, c = item
         if h is not None and not (0 <= r < h and 0 <= c < (w if w is not None else h)):
@@ -220,7 +221,7 @@ def parse_int_list(text: str) -> list[int]:
     text = strip_fences(text)
     if text.startswith("["):
         data = parse_json(text)
-        if not isinstance(data, list) or not all(_is_int(v) for v in data):
+        if not isinstance(data, list) or not all(is_int(v) for v in data):
             raise AnswerParseError("expected a list of integers")
         return data
     if not text:
@@ -248,7 +249,7 @@ def parse_map(text: str, *, value_type: type = str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise AnswerParseError('expected a JSON object, e.g. {"Alice": "apple"}')
     for k, v in data.items():
-        if value_type is int and not _is_int(v):
+        if value_type is int and not is_int(v):
             raise AnswerParseError(f"value for {k!r} must be an integer")
         if value_type is str and not isinstance(v, str):
             raise AnswerParseError(f"value for {k!r} must be a string")
@@ -295,7 +296,7 @@ def parse_cell_grid(text: str, h: int, w: int, *, pyish: bool = False) -> list[l
             raise AnswerParseError(f"row {i} has {len(row)} cells, expected {w}")
         cells = []
         for cell in row:
-            if _is_int(cell):
+            if is_int(cell):
                 cells.append(str(cell))
             elif isinstance(cell, str) and len(cell) <= 8:
                 cells.append(cell.strip())

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 
 from ...core import Score
-from .base import AnswerParseError, GenerationError, LogicTask, MAX_GENERATION_ATTEMPTS, parse_json, \
+from .base import AnswerParseError, GenerationError, LogicTask, MAX_GENERATION_ATTEMPTS, is_int, parse_json, \
     register_logic
 
 ORTH = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -26,10 +26,6 @@ class Knobs:
     region_size: float = 5.0  #: mean cells per region (fewer, larger regions are harder)
 
 
-def _is_int(x) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
 def parse_dominoes(text: str, n: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     data = parse_json(text)
     if not isinstance(data, list):
@@ -37,7 +33,7 @@ def parse_dominoes(text: str, n: int) -> list[tuple[tuple[int, int], tuple[int, 
     out = []
     for d in data:
         if not (isinstance(d, list) and len(d) == 2 and all(
-                isinstance(p, list) and len(p) == 2 and all(_is_int(v) for v in p) for p in d)):
+                isinstance(p, list) and len(p) == 2 and all(is_int(v) for v in p) for p in d)):
             raise AnswerParseError(f"{str(d)[:40]} is not a domino [[r1,c1],[r2,c2]]")
         a, b = tuple(d[0]), tuple(d[1])
         for r, c in (a, b):

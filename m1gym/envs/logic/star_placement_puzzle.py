@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass
 
 from ...core import Score
-from .base import AnswerParseError, GenerationError, LogicTask, MAX_GENERATION_ATTEMPTS, parse_coords, parse_pyish, \
-    register_logic
+from .base import AnswerParseError, GenerationError, LogicTask, MAX_GENERATION_ATTEMPTS, is_int, parse_coords, \
+    parse_pyish, register_logic
 
 ORTH = ((-1, 0), (1, 0), (0, -1), (0, 1))
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -72,8 +72,7 @@ def parse_one_based(text: str, n: int) -> list[tuple[int, int]]:
         raise AnswerParseError("expected {region: [(row, col), ...]} with 1-based rows and columns")
     out = []
     for item in cells:
-        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(v, int) and not isinstance(v, bool)
-                                                                  for v in item)):
+        if not (isinstance(item, list) and len(item) == 2 and all(is_int(v) for v in item)):
             raise AnswerParseError(f"{str(item)[:30]} is not a (row, col) pair of integers")
         r, c = item[0] - 1, item[1] - 1
         if not (0 <= r < n and 0 <= c < n):
