@@ -40,6 +40,9 @@ def _fence(text: str) -> str:
     return f"{ticks}\n{text.rstrip()}\n{ticks}"
 
 
+NO_FILES_SHOWN = "(The repository's files are not shown.)\n"
+
+
 def _files_block(files: dict[str, str] | None) -> str:
     if not files:
         return ""
@@ -118,6 +121,13 @@ class _SWEBase(Environment):
         except Exception:  # noqa: BLE001 - the context is a courtesy; a broken clone gives none
             return None
 
+    def _files_context(self, inst: Instance, paths: list[str]) -> str:
+        """A bundled sample shows its whole repository; other instances show ``paths`` at the base commit."""
+        if inst.sample:
+            return _files_block(self._files(inst, None))
+        files = self._files(inst, paths)
+        return _files_block(files) if files else NO_FILES_SHOWN
+
 
 def _score_from_grade(grade: Grade, format_ok: bool) -> Score:
     return Score(reward=1.0 if grade.resolved else 0.0, correct=grade.resolved, format_ok=format_ok,
@@ -131,11 +141,7 @@ class SWEBugfixEnv(_SWEBase):
     answer_format = "a unified diff (git diff) in a ```diff block inside <answer>...</answer>"
 
     def context(self, inst: Instance) -> str:
-        if inst.sample:
-            return _files_block(self._files(inst, None))
-        gold_paths = [p for p in touched_paths(inst.patch)]
-        files = self._files(inst, gold_paths)
-        return _files_block(files) if files else "(The repository's files are not shown.)\n"
+        return self._files_context(inst, touched_paths(inst.patch))
 
     def instructions(self) -> str:
         return ("Write a patch that resolves the issue. Answer with a unified diff against the repository root "
@@ -160,11 +166,8 @@ class SWETestgenEnv(_SWEBase):
     answer_format = "a unified diff that only adds or edits test files, in a ```diff block inside <answer>"
 
     def context(self, inst: Instance) -> str:
-        if inst.sample:
-            return _files_block(self._files(inst, None))
-        paths = touched_paths(inst.patch) + [p for p in touched_paths(inst.test_patch) if is_test_path(p)]
-        files = self._files(inst, paths)
-        return _files_block(files) if files else "(The repository's files are not shown.)\n"
+        return self._files_context(inst, touched_paths(inst.patch)
+                                   + [p for p in touched_paths(inst.test_patch) if is_test_path(p)])
 
     def instructions(self) -> str:
         return ("Do not fix the issue. Write tests that reproduce it: they must fail on the current code and pass "
@@ -265,7 +268,7 @@ class SWELocalizeEnv(_SWEBase):
                 listing = []
             if listing:
                 return "Python files at the base commit:\n" + "\n".join(listing[:MAX_LISTED_FILES]) + "\n"
-        return "(The repository's files are not shown.)\n"
+        return NO_FILES_SHOWN
 
     def instructions(self) -> str:
         return ("Do not fix the issue. Name the files and the functions that a fix must edit. Answer with JSON "
