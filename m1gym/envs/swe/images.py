@@ -239,7 +239,13 @@ def fetch_debs(installed: set[str], suite: str, log: Log = _quiet) -> Path:
     log(f"      apt-get download {len(specs)} packages ({', '.join(missing)})")
     _run_host(["apt-get", "download", "-q", *specs], "apt-get download", f"run `apt-get update`; {fix_host}",
               cwd=str(tmp))
-    (tmp / "COMPLETE").write_text("\n".join(specs) + "\n")
+    return _publish(tmp, out, specs)
+
+
+def _publish(tmp: Path, out: Path, contents: list[str]) -> Path:
+    """Move a finished download folder into the cache at ``out``, marked COMPLETE with what it holds
+    (a rename, so readers never see half a folder; when a concurrent build got there first, keep theirs)."""
+    (tmp / "COMPLETE").write_text("\n".join(contents) + "\n")
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
         shutil.rmtree(tmp, ignore_errors=True)
@@ -266,13 +272,7 @@ def fetch_wheels(requirements: Iterable[str], pyver: str, log: Log = _quiet) -> 
                "--platform", "manylinux_2_36_x86_64", "--platform", "linux_x86_64", "--platform", "any", *reqs],
               "pip download", "check the requirement names and that PyPI (or your pip index) is reachable from "
               "this host; every requirement needs a wheel (no source builds happen in the image)")
-    (tmp / "COMPLETE").write_text("\n".join(reqs) + "\n")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
-    return out
+    return _publish(tmp, out, reqs)
 
 
 # ---- building --------------------------------------------------------------------------------
