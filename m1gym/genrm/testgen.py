@@ -103,9 +103,9 @@ def generate_tests(problem: Any, judge: Judge, n: int = 10, *, sandbox: Any = No
         if language == "cpp":
             sess.put({"main.cpp": reference})
             from ..envs.code.judge import COMPILE_LIMITS
-            from ..sandbox.image import CXX_FLAGS
+            from ..sandbox.image import cxx_command
 
-            cr = sess.run(["g++", *CXX_FLAGS, "-o", "main", "main.cpp"], limits=COMPILE_LIMITS)
+            cr = sess.run(cxx_command("main.cpp", "main"), limits=COMPILE_LIMITS)
             if not cr.ok:
                 raise TestGenerationError(f"the reference solution of {problem.id!r} does not compile")
             cmd = ["./main"]

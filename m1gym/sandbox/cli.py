@@ -30,7 +30,7 @@ def doctor_report(smoke: bool = True) -> list[tuple[str, bool, str]]:
     """(check, ok, detail-or-fix) rows."""
     from .base import Limits, SandboxError
     from .docker_sandbox import DockerSandbox, connect, labelled_containers, leaked_containers
-    from .image import base_image_tag, find_mirror, image_exists, stale_images
+    from .image import LAUNCH_PATH, base_image_tag, find_mirror, image_exists, stale_images
 
     rows: list[tuple[str, bool, str]] = []
     tag = base_image_tag()
@@ -73,6 +73,9 @@ def doctor_report(smoke: bool = True) -> list[tuple[str, bool, str]]:
                     r2 = s.run(["g++", "--version"])
                     if not r2.ok:
                         ok, detail = False, f"g++ failed in the sandbox: {r2.summary()}"
+                    elif not s.run(["test", "-x", LAUNCH_PATH]).ok:
+                        ok, detail = False, (f"the image has no spawn helper {LAUNCH_PATH}, so every run "
+                                             "takes the slower fork path")
         except SandboxError as exc:
             ok, detail = False, str(exc)
         rows.append(("sandbox smoke run", ok, detail + ("" if ok else

@@ -49,6 +49,7 @@ AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text()
 #: seconds a host waits for the agent beyond the run's wall limit before declaring the container dead
 AGENT_SLACK_S = 20.0
 START_TIMEOUT_S = 60.0
+RESET_TIMEOUT_S = 30.0  # killing and wiping after a session; slower means something is wrong
 
 
 def owner_id() -> str:
@@ -156,6 +157,7 @@ class _Container:
         self.closed = False
         self.broken = False
         self.booting = False  # True from a re-exec reset until the new agent's ready line is read
+        self._reset_id: int | None = None  # a reset sent by release() whose answer is not read yet
         self._seq = 0
         self._rbuf = bytearray()
         self._out = bytearray()
@@ -207,14 +209,22 @@ class _Container:
                 self.agent_stderr.extend(payload)
                 del self.agent_stderr[:-8192]
 
-    def agent_ready(self) -> bool:
-        """Whether the agent re-executed by the last reset has said ready; never blocks (a new
-        agent takes ~15-20 ms to start, a request sent meanwhile just waits in the pipe)."""
+    def agent_ready(self, wait: float = 0.0) -> bool:
+        """Whether the reset sent by ``begin_reset`` came back clean and the re-executed agent has
+        said ready (a new agent takes ~15-20 ms to start). Waits at most ``wait`` seconds; a
+        container whose reset failed is marked broken."""
         if not self.booting:
             return True
+        deadline = time.monotonic() + max(wait, 1e-4)
         try:
             while True:
-                if self._read_msg(time.monotonic() + 1e-4).get("ready"):
+                msg = self._read_msg(deadline)
+                if self._reset_id is not None and msg.get("id") == self._reset_id:
+                    self._reset_id = None
+                    if "error" in msg or not msg.get("clean"):
+                        self.broken = True
+                        return False
+                elif msg.get("ready") and self._reset_id is None:
                     self.booting = False
                     return True
         except TimeoutError:
@@ -223,18 +233,28 @@ class _Container:
             self.broken = True
             return False
 
+    def begin_reset(self) -> None:
+        """Send the reset (kill everything, wipe every writable place, re-exec the agent) without
+        waiting for it: the pool reads its answer when it next hands this container out, so the
+        user releasing it does not wait ~2 ms."""
+        self._reset_id = self._send("reset", reexec=True)
+        self.booting = True
+
+    def _send(self, op: str, **fields: Any) -> int:
+        self._seq += 1
+        self.sock.sendall(json.dumps({"op": op, "id": self._seq, **fields}).encode() + b"\n")
+        return self._seq
+
     def request(self, op: str, timeout: float, **fields: Any) -> dict:
         if self.closed or self.broken:
             raise SandboxError(f"sandbox container {self.name} is no longer usable")
-        self._seq += 1
-        msg = {"op": op, "id": self._seq, **fields}
         try:
             self.sock.settimeout(timeout)
-            self.sock.sendall(json.dumps(msg).encode() + b"\n")
+            seq = self._send(op, **fields)
             deadline = time.monotonic() + timeout
             while True:
                 resp = self._read_msg(deadline)
-                if resp.get("id") == self._seq:
+                if resp.get("id") == seq:
                     break
         except (OSError, TimeoutError, ValueError, SandboxError) as exc:
             self.broken = True
@@ -291,11 +311,20 @@ class ContainerPool:
                         threading.Thread(target=dead.destroy, daemon=True).start()
                     if not idle:
                         continue
-                    if ready is not None or self._count >= self.max_size:
-                        c = ready or idle[0]  # oldest first: the likeliest to have restarted
-                        idle.remove(c)
+                    if ready is None and self._count >= self.max_size:
+                        # the pool is full: wait for the oldest one (the likeliest to be done)
+                        c = idle[0]
+                        if not c.agent_ready(wait=RESET_TIMEOUT_S):
+                            idle.remove(c)
+                            self._count -= 1
+                            self.stats["discarded"] += 1
+                            threading.Thread(target=c.destroy, daemon=True).start()
+                            continue
+                        ready = c
+                    if ready is not None:
+                        idle.remove(ready)
                         self.stats["reused"] += 1
-                        return c
+                        return ready
                 if self._count < self.max_size:
                     self._count += 1
                     break
@@ -326,12 +355,12 @@ class ContainerPool:
         ok = False
         if not c.broken and not c.closed and not self.closed:
             try:
-                ok = bool(c.request("reset", timeout=30.0, reexec=True).get("clean"))
-            except SandboxError:
+                c.begin_reset()  # its answer is checked before the next user gets the container
+                ok = True
+            except OSError:
                 ok = False
         with self._cond:
             if ok and not self.closed:
-                c.booting = True
                 self._idle[c.key].append(c)
                 self._cond.notify()
                 return

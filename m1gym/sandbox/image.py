@@ -3,7 +3,7 @@
 No image is ever pulled (no registry is reachable). ``m1gym sandbox build-base`` runs debootstrap
 (variant minbase, plus python3 and g++) against the Debian mirror apt on this machine already uses,
 adds the unprivileged ``runner`` user, precompiles ``bits/stdc++.h`` for the judge's C++ flags,
-strips docs and caches, and imports the tree as ``m1gym-base:<recipe hash>``. The tag is a content
+builds the agent's static spawn helper (``launch.c``), strips docs and caches, and imports the tree as ``m1gym-base:<recipe hash>``. The tag is a content
 hash of the recipe below, so a machine builds it once, and a changed recipe gets a new tag.
 """
 
@@ -29,6 +29,17 @@ SANDBOX_UID = 10001
 SANDBOX_USER = "runner"
 #: the judge compiles C++ with exactly these flags; the precompiled header is built with them too
 CXX_FLAGS = ("-std=c++17", "-O2", "-pipe")
+#: and links with gold: a third of the compile time of a small program is the link, and gold does
+#: it in ~14 ms against ~21 ms for the default ld.bfd (lld and mold start slower; measured here)
+CXX_LINK_FLAGS = ("-fuse-ld=gold",)
+LAUNCH_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch.c")
+LAUNCH_PATH = "/usr/local/libexec/m1gym-launch"  # the agent's fast spawn path (see agent._spawn)
+
+
+def cxx_command(source: str, output: str) -> list[str]:
+    """The sandbox's C++ compile-and-link command for one source file."""
+    return ["g++", *CXX_FLAGS, *CXX_LINK_FLAGS, "-o", output, source]
+
 
 RECIPE = {
     "version": 2,
@@ -36,6 +47,7 @@ RECIPE = {
     "packages": ["python3", "g++"],
     "user": {"name": SANDBOX_USER, "uid": SANDBOX_UID},
     "pch": {"header": "bits/stdc++.h", "flags": list(CXX_FLAGS)},
+    "linker": "gold",
     "strip": ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "var/cache/apt/archives",
               "var/lib/apt/lists"],
 }
@@ -46,7 +58,9 @@ def suite() -> str:
 
 
 def recipe() -> dict:
-    return {**RECIPE, "suite": suite()}
+    with open(LAUNCH_SOURCE, "rb") as fh:
+        launcher = hashlib.sha256(fh.read()).hexdigest()[:12]
+    return {**RECIPE, "suite": suite(), "launcher": launcher}
 
 
 def recipe_hash() -> str:
@@ -187,6 +201,14 @@ def _configure(root: str, log: Callable[[str], None]) -> None:
     header = headers[-1][len(root):]
     gch = header + ".gch"
     _run(["chroot", root, "g++", *CXX_FLAGS, "-x", "c++-header", header, "-o", gch], log)
+    if not os.path.exists(os.path.join(root, "usr/bin/ld.gold")):
+        raise BuildError("ld.gold not found in the new root filesystem; the judge links with gold "
+                         f"({' '.join(CXX_LINK_FLAGS)}): use a suite whose binutils ships it")
+    # the agent's spawn helper: static, so starting it loads no shared library
+    os.makedirs(os.path.join(root, os.path.dirname(LAUNCH_PATH).lstrip("/")), exist_ok=True)
+    shutil.copy(LAUNCH_SOURCE, os.path.join(root, "tmp/m1gym-launch.c"))
+    _run(["chroot", root, "gcc", "-O2", "-static", "-o", LAUNCH_PATH, "/tmp/m1gym-launch.c"], log)
+    os.unlink(os.path.join(root, "tmp/m1gym-launch.c"))
 
 
 def stale_images(client) -> list[str]:

@@ -170,6 +170,33 @@ def test_program_inherits_no_file_descriptor_of_the_agent(sandbox):
         assert r.stdout.split() == [b"0", b"1", b"2", b"3"], r.stdout
 
 
+def test_program_that_cannot_start_is_reported_with_its_reason(sandbox):
+    """The spawn helper's failures (here: exec of a missing program, a directory as work dir) reach
+    the caller as ``spawn_error``, not as a silent exit status."""
+    with sandbox.session() as s:
+        r = s.run(["no-such-program", "x"])
+        assert not r.ok and r.exit_code is None
+        assert "no-such-program" in r.spawn_error and "No such file" in r.spawn_error, r.spawn_error
+        s.put({"f.txt": "x"})
+        r = s.run(["true"], cwd="f.txt")
+        assert not r.ok and "f.txt" in r.spawn_error, r.spawn_error
+        assert s.run(["true"]).ok  # the agent is fine afterwards
+
+
+def test_limits_and_user_apply_to_exec_mode_programs(sandbox):
+    """What the spawn helper sets before exec: the sandbox user with no extra groups, a new
+    session, the work dir, no core dumps, 256 fds, the CPU and memory limits, OOM score 1000."""
+    with sandbox.session() as s:
+        r = s.run(["sh", "-c", "id -u; id -G; cut -d' ' -f6 /proc/$$/stat; echo $$; pwd; ulimit -c; ulimit -n; "
+                               "ulimit -t; ulimit -d; ulimit -s; cat /proc/self/oom_score_adj"],
+                  limits=Limits(cpu_s=3, memory_mb=200, stack_mb=32))
+    assert r.ok, r.stderr
+    uid, groups, sid, pid, cwd, core, nofile, cpu, data, stack, oom = r.stdout.decode().split("\n")[:11]
+    assert uid == groups != "0" and sid == pid and cwd == "/work"
+    # the CPU limit is the run's plus one second: the agent's own check stops the program first
+    assert (core, nofile, cpu, data, stack, oom) == ("0", "256", "4", str(200 * 1024), str(32 * 1024), "1000")
+
+
 def test_child_that_outlives_the_run_is_killed(sandbox):
     with sandbox.session() as s:
         r1 = run(s, """
@@ -220,6 +247,19 @@ def test_pool_reset_leaves_nothing(one_container):
             print(sum(len(os.listdir(d)) for d in ('/work', '/tmp', '/dev/shm')))
         """)
     assert r.stdout.split() == [b"2", b"0"]
+
+
+def test_pool_drops_a_container_that_dies_during_its_reset(one_container):
+    """The reset runs while the next user is on its way; a container that does not answer it
+    (here: killed) is never handed out again, and the next session gets a fresh one."""
+    client = one_container._ensure()
+    with one_container.session() as s:
+        first = s.container.id
+    client.api.kill(first)
+    with one_container.session() as s:
+        assert s.container.id != first
+        assert s.run(["true"]).ok
+    assert one_container._pool.stats["discarded"] == 1
 
 
 def _wait_for_idle_agents(pool, timeout=30.0):

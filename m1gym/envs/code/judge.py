@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ...sandbox.base import DOCTOR_HINT, Limits, RunResult, Sandbox, SandboxError
-from ...sandbox.image import CXX_FLAGS
+from ...sandbox.image import cxx_command
 from .compare import compare_text, values_equal
 from .problem import Problem
 
@@ -191,7 +191,7 @@ class Judge:
         with self.sandbox.session(lim) as sess:
             if lang == "cpp":
                 sess.put({"main.cpp": code})
-                cr = sess.run(["g++", *CXX_FLAGS, "-o", "main", "main.cpp"], limits=COMPILE_LIMITS)
+                cr = sess.run(cxx_command("main.cpp", "main"), limits=COMPILE_LIMITS)
                 if not cr.ok:
                     msg = (cr.stderr or cr.stdout).decode("utf-8", errors="replace")
                     if cr.killed:
