@@ -1,6 +1,6 @@
 """Reward service throughput and latency against in-process scoring, measured in one run.
 
-    python benchmarks/service.py [--workers 2] [--seconds 3] [--batch-sizes 1,32,256] [--concurrency 2]
+    python benchmarks/service.py [--workers 2] [--seconds 3] [--batch-sizes 1,32,256] [--concurrency 2] [--pin]
 
 Starts `m1gym serve --workers W` on a free loopback port and a load generator (httpx, asyncio) in
 this process. For math and logic items (every registered math/* and logic/* env, lowest two
@@ -74,13 +74,29 @@ def _score_loop(items: list[dict[str, Any]], seconds: float) -> tuple[int, float
             return n, time.perf_counter() - t0
 
 
+def pin(pid: int, cores: list[int]) -> None:
+    """Every thread of a process onto these cores (sched_setaffinity on a pid moves one thread)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cores)
+        except OSError:
+            pass
+
+
+def _pin_self(cores: list[int]) -> None:
+    os.sched_setaffinity(0, cores)
+
+
 class InProcess:
     """The in-process baseline: ``Environment.score`` in a loop, in 1 process (this one) and in
-    W processes at once (kept alive across rounds)."""
+    W processes at once (kept alive across rounds). With ``cores``, every baseline process runs on
+    those cores only (the cores the service's workers get)."""
 
-    def __init__(self, processes: int):
-        self.processes = processes
-        self.ex = concurrent.futures.ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"))
+    def __init__(self, processes: int, cores: list[int] | None = None):
+        self.processes, self.cores = processes, cores
+        self.ex = concurrent.futures.ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                                         initializer=_pin_self if cores else None,
+                                                         initargs=(cores,) if cores else ())
 
     def warm(self, items: list[dict[str, Any]]) -> None:
         _score_loop(items, 0.0)
@@ -88,7 +104,13 @@ class InProcess:
 
     def rate(self, items: list[dict[str, Any]], seconds: float, processes: int) -> float:
         if processes == 1:
-            n, el = _score_loop(items, seconds)
+            mine = os.sched_getaffinity(0)
+            if self.cores:
+                os.sched_setaffinity(0, self.cores[:1])
+            try:
+                n, el = _score_loop(items, seconds)
+            finally:
+                os.sched_setaffinity(0, mine)
             return n / el
         futures = [self.ex.submit(_score_loop, items, seconds) for _ in range(processes)]
         return sum(n / el for n, el in (f.result() for f in futures))
@@ -199,8 +221,18 @@ def main() -> int:
     ap.add_argument("--per-env", type=int, default=12, help="tasks per env in the item pool")
     ap.add_argument("--families", default="logic,math")
     ap.add_argument("--no-by-id", action="store_true", help="skip the rows that score by task_id")
+    ap.add_argument("--pin", action="store_true",
+                    help="put the service's workers and the in-process baseline on the same W cores, and the "
+                         "server and this load generator on the others (needs more than W cores)")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args()
+    cores = sorted(os.sched_getaffinity(0))
+    work_cores = other_cores = None
+    if args.pin:
+        if len(cores) <= args.workers:
+            ap.error(f"--pin needs more than --workers {args.workers} cores (this process may use {len(cores)}); "
+                     f"lower --workers")
+        work_cores, other_cores = cores[:args.workers], cores[args.workers:]
 
     import m1gym  # noqa: F401
 
@@ -217,8 +249,13 @@ def main() -> int:
         return 1
 
     w = args.workers
-    base = InProcess(w)
+    base = InProcess(w, work_cores)
     proc, url = start_server(w, [])
+    if args.pin:
+        pin(os.getpid(), other_cores)
+        pin(proc.pid, other_cores)
+        for child in _descendants(proc.pid):  # the workers and their math-checker processes
+            pin(child, work_cores)
     # "<family> by id": the same items sent as {task_id, response}, the tasks having been handed out
     # by the server's /v1/tasks (its task cache), so the request carries no task objects.
     by_id = {}
@@ -283,7 +320,13 @@ def main() -> int:
                      "in_process_1": baseline[fam][0], "in_process_w": baseline[fam][1]})
 
     print(f"\nreward service on loopback: {w} worker processes, {os.cpu_count()} CPUs "
-          f"(load average {os.getloadavg()[0]:.1f}), {args.rounds} rounds x {args.seconds:g} s per cell, medians\n")
+          f"(load average {os.getloadavg()[0]:.1f}), {args.rounds} rounds x {args.seconds:g} s per cell, medians")
+    if args.pin:
+        print(f"pinned: service workers and in-process baseline on cores {work_cores}, "
+              f"server and load generator on cores {other_cores}")
+    else:
+        print("not pinned: server, workers and load generator share every core")
+    print()
     print(f"{'family':<13} {'items':>5} {'in-proc 1p/s':>12} {f'in-proc {w}p/s':>12} {'us/item in-proc 1p':>19}")
     for fam, items in pools.items():
         print(f"{fam:<13} {len(items):>5} {baseline[fam][0]:>12,.0f} {baseline[fam][1]:>12,.0f} "
@@ -302,7 +345,8 @@ def main() -> int:
     for r in rows:
         if r["batch"] == 256:
             ratio = r["items_per_s"] / r["in_process_w"]
-            print(f"  {r['family']}: batch 256 at {ratio:.2f}x the in-process rate on the same {w} cores "
+            print(f"  {r['family']}: batch 256 at {ratio:.2f}x the in-process rate on the same {w} cores"
+                  f"{' (workers pinned to them)' if args.pin else ' (shared with server and client)'} "
                   f"(target >= 0.7): {'met' if ratio >= 0.7 else 'MISSED'}")
         if r["batch"] == 1 and r["family"] == "logic":
             print(f"  logic: p99 at batch 1 = {r['p99_ms']:.1f} ms (target < 50): "

@@ -26,6 +26,9 @@ from typing import Any, Optional, Sequence
 
 import orjson
 
+from .. import registry
+from ..core import Task, TaskFormatError
+
 Job = tuple  # (op, env, task_json_bytes | task_dict | None, seed | None, level | None, response | None)
 Result = tuple  # ("ok", dict) | ("err", code, message)
 
@@ -38,8 +41,6 @@ def _task_from_bytes(raw: bytes) -> Any:
     """The Task of a task's JSON bytes, parsed and checked once per worker (see the module doc)."""
     task = _task_cache.get(raw)
     if task is None:
-        from ..core import Task, TaskFormatError
-
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -102,12 +103,9 @@ def _json_safe(obj: Any) -> Any:
 
 def run_job(job: Job) -> Result:
     """Score or generate one item. Never raises."""
-    from ..core import Task, TaskFormatError
-    from ..registry import get_env
-
     try:
         op, env_name, task_dict, seed, level, response = job
-        env = get_env(env_name)
+        env = registry.get_env(env_name)
         if op == "generate" or task_dict is None:
             try:
                 task = env.generate(int(seed), level)
