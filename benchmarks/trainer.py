@@ -55,8 +55,10 @@ def run_both(args, init: str | None) -> tuple[dict[str, list], list]:
     each step's exact shapes before the timed two: costs paid the first time a shape is seen land on
     the pacer, and its step times are returned so the table shows them. Why: on an H100, with the
     same responses, the trainer that met a step's lengths first took 2.2x the step time of the other,
-    in rollout as much as in update (so not the loss); the likely cause, Triton compiling or
-    autotuning fla-core's kernels for each new sequence length, is not confirmed yet."""
+    in rollout as much as in update (so not the loss). The cause is not known: fla-core's kernels
+    neither specialise nor autotune on the sequence length. The pacer is built last and stepped
+    first, so its table tells a first-in-time cost (the pacer is slow) from a first-built-instance
+    one (CISPO, built first, stays slow)."""
     trainers = {loss: make_trainer(loss, args, init) for loss in ("cispo", "grpo")}
     pacer = make_trainer("grpo", args, init) if args.same_batches else None
     for tr in ([pacer] if pacer else []) + list(trainers.values()):
