@@ -2,8 +2,9 @@
 
 The host starts it as ``python3 -I -c <this file's source> UID GID`` and talks to it over the
 container's attached stdin/stdout, one JSON object per line (binary payloads base64-encoded).
-Keeping one agent per warm container is what makes a run cost a fork+exec instead of a container
-start or a ``docker exec`` round trip through the daemon.
+Keeping one agent per warm container is what makes a run cost a spawn instead of a container start
+or a ``docker exec`` round trip through the daemon. Programs start through the image's static
+spawn helper (``launch.c``) with ``posix_spawn``; an image without it falls back to fork + exec.
 
 Trust model: the agent runs as root with only the capabilities it needs (SETUID, SETGID, KILL,
 DAC_OVERRIDE, FOWNER, CHOWN; ``no-new-privileges``). Every untrusted command runs in a fresh
