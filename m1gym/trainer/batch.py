@@ -105,19 +105,12 @@ def group_logprobs(model, prompts: Sequence[Sequence[int]], responses: Sequence[
     """
     from transformers.models.minimax.modeling_minimax import MiniMaxCache
 
-    from .rollout import _cache_apply, cache_kwarg
+    from .rollout import _cache_apply, cache_kwarg, left_padded
 
     dev = next(model.parameters()).device
     n = len(responses[0])
-    P = max(len(p) for p in prompts)
     G = len(prompts)
-    ids = torch.full((G, P), pad_id, dtype=torch.long)
-    pmask = torch.zeros((G, P), dtype=torch.long)
-    for i, p in enumerate(prompts):
-        ids[i, P - len(p):] = torch.tensor(list(p), dtype=torch.long)
-        pmask[i, P - len(p):] = 1
-    pos = (pmask.cumsum(1) - 1).clamp(min=0)
-    ids, pmask, pos = ids.to(dev), pmask.to(dev), pos.to(dev)
+    ids, pmask, pos = left_padded(prompts, pad_id, dev)
     cache = MiniMaxCache()
     ckw = cache_kwarg()
     out = model(input_ids=ids, attention_mask=_prefill_masks(pmask), position_ids=pos, use_cache=True,

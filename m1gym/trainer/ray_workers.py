@@ -125,12 +125,16 @@ class RayRolloutEngine(RolloutEngine):
         return out
 
     def close(self) -> None:
-        for w in self.workers:
-            try:
-                self.ray.kill(w)
-            except Exception:
-                pass
+        _kill_actors(self.ray, self.workers)
         self._tmp.cleanup()
+
+
+def _kill_actors(ray: Any, actors: list) -> None:
+    for a in actors:
+        try:
+            ray.kill(a)
+        except Exception:  # already gone
+            pass
 
 
 class RayScorer:
@@ -151,8 +155,4 @@ class RayScorer:
         return [Score.from_dict(d) for res in self.ray.get(futures) for d in res]
 
     def close(self) -> None:
-        for w in self.workers:
-            try:
-                self.ray.kill(w)
-            except Exception:
-                pass
+        _kill_actors(self.ray, self.workers)

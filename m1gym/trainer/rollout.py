@@ -151,6 +151,19 @@ def _cache_apply(cache: Any, fn: Any, op: str, arg: Any) -> None:
             layer.batch_select_indices(arg)
 
 
+def left_padded(prompts: Sequence[Sequence[int]], pad_id: int, device: Any):
+    """Token lists as one left-padded batch on ``device``: (ids, attention mask, position ids),
+    positions counted from each row's first real token."""
+    L = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), L), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), L), dtype=torch.long)
+    for i, p in enumerate(prompts):
+        ids[i, L - len(p):] = torch.tensor(list(p), dtype=torch.long)
+        mask[i, L - len(p):] = 1
+    pos = (mask.cumsum(1) - 1).clamp(min=0)
+    return ids.to(device), mask.to(device), pos.to(device)
+
+
 class EmbeddedEngine(RolloutEngine):
     """Batched sampling on a transformers causal LM in this process."""
 
@@ -184,14 +197,7 @@ class EmbeddedEngine(RolloutEngine):
         pad = getattr(self.tokenizer, "pad_id", eos)
         P = len(prompts)
         lens = [len(p) for p in prompts]
-        Lmax = max(lens)
-        ids = torch.full((P, Lmax), pad, dtype=torch.long)
-        mask = torch.zeros((P, Lmax), dtype=torch.long)
-        for i, p in enumerate(prompts):  # left padding
-            ids[i, Lmax - len(p):] = torch.tensor(list(p), dtype=torch.long)
-            mask[i, Lmax - len(p):] = 1
-        pos = (mask.cumsum(1) - 1).clamp(min=0)
-        ids, mask, pos = ids.to(dev), mask.to(dev), pos.to(dev)
+        ids, mask, pos = left_padded(prompts, pad, dev)
         cache = MiniMaxCache()
         ckw = cache_kwarg()
         res = model(input_ids=ids, attention_mask=_masks(mask, prefill=True), position_ids=pos, use_cache=True,
