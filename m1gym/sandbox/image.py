@@ -3,8 +3,9 @@
 No image is ever pulled (no registry is reachable). ``m1gym sandbox build-base`` runs debootstrap
 (variant minbase, plus python3 and g++) against the Debian mirror apt on this machine already uses,
 adds the unprivileged ``runner`` user, precompiles ``bits/stdc++.h`` for the judge's C++ flags,
-builds the agent's static spawn helper (``launch.c``), strips docs and caches, and imports the tree as ``m1gym-base:<recipe hash>``. The tag is a content
-hash of the recipe below, so a machine builds it once, and a changed recipe gets a new tag.
+builds the agent's static spawn helper (``launch.c``), strips docs and caches, and imports the
+tree as ``m1gym-base:<recipe hash>``. The tag is a content hash of the recipe below (and of the
+helper's source), so a machine builds it once, and a changed recipe gets a new tag.
 """
 
 from __future__ import annotations
