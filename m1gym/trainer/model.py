@@ -1,21 +1,23 @@
 """The hybrid lightning-attention MoE model: presets on ``transformers.MiniMaxForCausalLM``.
 
-Two corrections to the in-tree model so that presets and loaded checkpoints follow MiniMax-M1:
+M1's corrections to the in-tree model (partial RoPE, FP32 LM head, decay tables out of the state
+dict) live in ``modeling_m1.py``, a file that needs only torch and transformers.
 
-* Partial rotary embedding. M1 rotates only the first 64 of 128 head dims (theta 1e7); the
-  in-tree ``MiniMaxRotaryEmbedding`` builds its frequencies over the whole ``head_dim`` and
-  ``apply_rotary_pos_emb`` rotates the whole head, ignoring ``partial_rotary_factor``.
-  ``M1ForCausalLM`` swaps in a rotary module over ``rotary_dim = head_dim * partial_rotary_factor``
-  dims and an attention forward that rotates ``q[..., :rotary_dim]`` (rotate-half pairing inside
-  the rotary slice) and passes the rest through. The factor is read from
-  ``config.rope_parameters["partial_rotary_factor"]`` (or ``config.rotary_dim``); a config
-  without either gets M1's 0.5.
-* LM head in FP32 whatever the model dtype (M1: train/inference probability correlation
-  0.987 -> 0.997).
+Checkpoints (``save_checkpoint_model``) are ``save_pretrained`` safetensors in MiniMax's original
+weight layout (per-expert ``block_sparse_moe.experts.N.w1/w2/w3``), the format both vLLM's MiniMax
+model and transformers read:
 
-Checkpoints are plain ``save_pretrained`` safetensors of model type ``minimax``: transformers
-loads them back (``MiniMaxForCausalLM.from_pretrained``); ``load_model`` loads them with the
-corrections applied.
+* config.json names the architecture ``MiniMaxForCausalLM`` (in vLLM's registry) and carries
+  ``rotary_dim = head_dim * partial_rotary_factor`` (vLLM rotates ``rotary_dim`` dims and would
+  rotate the whole head without it);
+* no derived buffers (vLLM's loader has no parameter for them);
+* ``modeling_m1gym.py`` (a copy of ``modeling_m1.py``) and ``auto_map``, so plain transformers
+  gives the same logits with ``AutoModelForCausalLM.from_pretrained(path, trust_remote_code=True)``.
+  Without ``trust_remote_code`` transformers uses its in-tree MiniMax, which rotates the whole head
+  (the weights load, the logits differ).
+
+``load_model`` reads these and checkpoints written before (architecture ``M1ForCausalLM``, no
+``rotary_dim``, decay tables stored).
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import MiniMaxConfig, MiniMaxForCausalLM
-from transformers.models.minimax import modeling_minimax as mm
 
+from .modeling_m1 import (DERIVED_BUFFERS, M1_PARTIAL_ROTARY_FACTOR, FP32Head, M1Attention,  # noqa: F401
+                          M1ForCausalLM, PartialRotaryEmbedding, apply_m1_fixes, apply_partial_rotary,
+                          rotary_dim_of)
 from .tokenizer import CharTokenizer, load_tokenizer
-
-M1_PARTIAL_ROTARY_FACTOR = 0.5
 
 
 def _layer_types(n_layers: int, period: int = 8) -> list[str]:
@@ -74,111 +76,6 @@ def preset_config(name: str, **overrides: Any) -> MiniMaxConfig:
     kw.setdefault("bos_token_id", 1)
     kw.setdefault("eos_token_id", 2)
     return MiniMaxConfig(**kw)
-
-
-# ---- partial rotary embedding -----------------------------------------------------------------
-
-def rotary_dim_of(config: MiniMaxConfig) -> int:
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    rope = getattr(config, "rope_parameters", None) or {}
-    if getattr(config, "rotary_dim", None):
-        dim = int(config.rotary_dim)
-    else:
-        factor = rope.get("partial_rotary_factor", M1_PARTIAL_ROTARY_FACTOR)
-        dim = int(head_dim * factor)
-    if dim % 2 or not 0 < dim <= head_dim:
-        raise ValueError(f"rotary dim {dim} must be even and within head_dim {head_dim}")
-    return dim
-
-
-class PartialRotaryEmbedding(nn.Module):
-    """cos/sin over the first ``rotary_dim`` dims of each head (theta from rope_parameters)."""
-
-    def __init__(self, config: MiniMaxConfig):
-        super().__init__()
-        self.rotary_dim = rotary_dim_of(config)
-        self.theta = float((config.rope_parameters or {}).get("rope_theta", 1e7))
-        # computed on use, not stored: from_pretrained builds modules on the meta device and would
-        # leave a non-persistent buffer uninitialised
-        self._inv_freq: torch.Tensor | None = None
-
-    def inv_freq(self, device: torch.device) -> torch.Tensor:
-        if self._inv_freq is None or self._inv_freq.device != device:
-            exps = torch.arange(0, self.rotary_dim, 2, dtype=torch.float64, device=device) / self.rotary_dim
-            self._inv_freq = (1.0 / (self.theta ** exps)).float()
-        return self._inv_freq
-
-    @torch.no_grad()
-    def forward(self, x: torch.Tensor, position_ids: torch.Tensor):
-        freqs = position_ids[..., None].float() * self.inv_freq(x.device)
-        emb = torch.cat((freqs, freqs), dim=-1)
-        return emb.cos().to(x.dtype), emb.sin().to(x.dtype)
-
-
-def apply_partial_rotary(q: torch.Tensor, k: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor):
-    """Rotate q[..., :rd] and k[..., :rd] (rotate-half pairing within the slice); pass the rest."""
-    rd = cos.shape[-1]
-    cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
-
-    def rot(x: torch.Tensor) -> torch.Tensor:
-        x_rot, x_pass = x[..., :rd], x[..., rd:]
-        x1, x2 = x_rot[..., : rd // 2], x_rot[..., rd // 2:]
-        rotated = torch.cat((-x2, x1), dim=-1)
-        return torch.cat((x_rot * cos + rotated * sin, x_pass), dim=-1)
-
-    return rot(q), rot(k)
-
-
-class M1Attention(mm.MiniMaxAttention):
-    """The softmax-attention layer with M1's partial rotary embedding."""
-
-    def forward(self, hidden_states, position_embeddings, attention_mask, cache=None, **kwargs):
-        legacy = kwargs.pop("past_key_values", None)  # the argument's name before transformers 5.2x
-        cache = cache if cache is not None else legacy
-        input_shape = hidden_states.shape[:-1]
-        hidden_shape = (*input_shape, -1, self.head_dim)
-        q = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)
-        k = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)
-        v = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)
-        cos, sin = position_embeddings
-        q, k = apply_partial_rotary(q, k, cos, sin)
-        if cache is not None:
-            k, v = cache.update(k, v, self.layer_idx, kwargs=kwargs)
-        attention_interface = mm.ALL_ATTENTION_FUNCTIONS.get_interface(
-            self.config._attn_implementation, mm.eager_attention_forward)
-        out, weights = attention_interface(self, q, k, v, attention_mask, dropout=0.0, scaling=self.scaling,
-                                           sliding_window=getattr(self.config, "sliding_window", None), **kwargs)
-        out = out.reshape(*input_shape, -1).contiguous()
-        return self.o_proj(out), weights
-
-
-class FP32Head(nn.Linear):
-    """The LM head computed in float32 whatever the dtype of the rest of the model."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x.float(), self.weight.float())
-
-
-def apply_m1_fixes(model: MiniMaxForCausalLM) -> MiniMaxForCausalLM:
-    """Partial RoPE in every softmax layer and the FP32 LM head (idempotent)."""
-    cfg = model.config
-    inner = model.model
-    if not isinstance(inner.rotary_emb, PartialRotaryEmbedding):
-        inner.rotary_emb = PartialRotaryEmbedding(cfg)
-    for layer in inner.layers:
-        if type(layer.self_attn) is mm.MiniMaxAttention:
-            layer.self_attn.__class__ = M1Attention
-    if type(model.lm_head) is nn.Linear:
-        model.lm_head.__class__ = FP32Head
-    return model
-
-
-class M1ForCausalLM(MiniMaxForCausalLM):
-    """``MiniMaxForCausalLM`` following the M1 architecture (partial RoPE, FP32 LM head)."""
-
-    def __init__(self, config: MiniMaxConfig):
-        super().__init__(config)
-        apply_m1_fixes(self)
 
 
 # ---- building, loading, saving ----------------------------------------------------------------
@@ -276,12 +173,78 @@ def load_model(path: str | Path, *, device: str = "cpu", dtype: str = "float32",
     return model, load_tokenizer(p)
 
 
+#: the architecture name written to config.json: in vLLM's registry and transformers' auto classes
+ARCHITECTURE = "MiniMaxForCausalLM"
+#: the modeling file copied into every checkpoint, and the auto_map entry pointing at it
+REMOTE_CODE_FILE = "modeling_m1gym.py"
+AUTO_MAP = {"AutoModelForCausalLM": "modeling_m1gym.M1ForCausalLM"}
+
+
+def checkpoint_config(config: MiniMaxConfig) -> dict[str, Any]:
+    """config.json of a checkpoint: the model's config plus what vLLM and plain transformers need."""
+    d = config.to_dict()
+    d["architectures"] = [ARCHITECTURE]
+    d["rotary_dim"] = rotary_dim_of(config)
+    d["auto_map"] = dict(AUTO_MAP)
+    return d
+
+
 def save_checkpoint_model(model: MiniMaxForCausalLM, tokenizer: Any, path: str | Path) -> None:
+    """``save_pretrained`` safetensors (MiniMax's original weight layout, no derived buffers) with the
+    config fields vLLM reads and the modeling file plain transformers loads with trust_remote_code."""
+    import json
+    import shutil
+
     p = Path(path)
     p.mkdir(parents=True, exist_ok=True)
+    apply_m1_fixes(model)  # idempotent: a model built elsewhere also leaves its decay tables out
     model.save_pretrained(str(p), safe_serialization=True)
+    cfg = json.loads((p / "config.json").read_text())
+    cfg.update({k: v for k, v in checkpoint_config(model.config).items()
+                if k in ("architectures", "rotary_dim", "auto_map")})
+    (p / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
+    shutil.copyfile(Path(__file__).with_name("modeling_m1.py"), p / REMOTE_CODE_FILE)
     if tokenizer is not None:
         tokenizer.save_pretrained(p)
+
+
+def checkpoint_tensors(model: MiniMaxForCausalLM):
+    """(name, tensor) pairs of the model in the checkpoint layout, without writing a file: what
+    ``save_checkpoint_model`` stores and what vLLM's ``MiniMaxText01ForCausalLM.load_weights`` takes.
+    transformers keeps each layer's experts fused (``mlp.experts.gate_up_proj`` [E, 2I, H] with the
+    gate half first, ``mlp.experts.down_proj`` [E, H, I]); the checkpoint has one ``w1`` (gate),
+    ``w3`` (up) and ``w2`` (down) per expert under ``block_sparse_moe``. Tensors are views."""
+    import re
+
+    fused = re.compile(r"(model\.layers\.\d+)\.mlp\.(gate\.weight|experts\.gate_up_proj|experts\.down_proj)")
+    for name, t in model.state_dict().items():
+        m = fused.fullmatch(name)
+        if m is None:
+            yield name, t
+            continue
+        moe, what = f"{m.group(1)}.block_sparse_moe", m.group(2)
+        if what == "gate.weight":
+            yield f"{moe}.gate.weight", t
+        elif what == "experts.gate_up_proj":
+            inter = t.shape[1] // 2
+            for e in range(t.shape[0]):
+                yield f"{moe}.experts.{e}.w1.weight", t[e, :inter]
+                yield f"{moe}.experts.{e}.w3.weight", t[e, inter:]
+        else:
+            for e in range(t.shape[0]):
+                yield f"{moe}.experts.{e}.w2.weight", t[e]
+
+
+def vllm_problems(config: MiniMaxConfig) -> list[str]:
+    """Why vLLM's MiniMax model would not compute what ours does for this config (empty: none).
+    vLLM builds ALiBi-style slopes, equal to transformers' ``base ** (h + 1)`` only when the head
+    count is a power of two."""
+    n = config.num_attention_heads
+    problems = []
+    if n & (n - 1):
+        problems.append(f"num_attention_heads = {n} is not a power of two: vLLM's lightning-attention "
+                        "decay slopes then differ from transformers' (use 4, 8, 16, ... heads)")
+    return problems
 
 
 def count_params(model: nn.Module) -> dict[str, int]:
