@@ -154,7 +154,8 @@ def cmd_serve_model(args: argparse.Namespace) -> int:
         raise _user_error(f"{args.path} is not a checkpoint directory (write one with `m1gym sft` or `m1gym train`)")
     if args.max_new_tokens is not None and args.max_new_tokens < 1:
         raise _user_error(f"--max-new-tokens must be >= 1 (got {args.max_new_tokens}); leave it out for no cap")
-    serve(args.path, host=args.host, port=args.port, threads=args.threads, max_new_tokens=args.max_new_tokens)
+    serve(args.path, host=args.host, port=args.port, threads=args.threads, max_new_tokens=args.max_new_tokens,
+          accept_weights=args.accept_weights)
     return 0
 
 
@@ -199,4 +200,7 @@ def add_commands(sub) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--max-new-tokens", type=int, default=None,
                    help="cap on max_tokens of chat requests (larger requests are clamped; default: no cap)")
+    p.add_argument("--accept-weights", action="store_true",
+                   help="take new weights on POST /v1/weights (a trainer's rollout.engine: openai needs it); "
+                        "anyone who can reach the port can then replace the model")
     p.set_defaults(func=cmd_serve_model)

@@ -16,8 +16,13 @@ Engines:
   probability > p (K = 3000, p = 0.99 in the paper). Sampling noise comes from one generator per
   response seeded from (seed, prompt index, sample index), so results do not depend on how prompts
   are split into batches or workers.
-* ``OpenAIEngine``: any OpenAI-compatible completions server (vLLM's, or ``m1gym serve-model``).
-* ``VLLMEngine``: vLLM in process, when the ``vllm`` extra is installed.
+* ``OpenAIEngine``: any OpenAI-compatible completions server (vLLM's, or ``m1gym serve-model``);
+  new weights go to ``m1gym serve-model --accept-weights`` through ``POST /v1/weights``.
+* ``VLLMEngine``: vLLM in process, when the ``vllm`` extra is installed, on a checkpoint directory;
+  new weights go to its workers through ``collective_rpc``.
+
+Engines whose weights live outside the trainer's model have ``sync_weights(model)``; the trainer
+calls it after every update.
 """
 
 from __future__ import annotations
@@ -263,87 +268,200 @@ class EmbeddedEngine(RolloutEngine):
         return results
 
 
+def response_seed(seed: int, prompt_index: int, sample: int, bits: int = 31) -> int:
+    """The sampling seed of one response, keyed by (seed, prompt index, sample index) as the
+    embedded engine's noise is: no two responses of a batch share a seed, and the same request gives
+    the same rollouts however prompts are batched. ``bits`` bounds it for servers with a small seed
+    field."""
+    return stable_seed("rollout", seed, prompt_index, sample) % (2 ** bits)
+
+
+def weights_payload(state: dict[str, torch.Tensor]) -> bytes:
+    """A state dict as safetensors bytes (CPU, contiguous): the body of ``POST /v1/weights``."""
+    from safetensors.torch import save
+
+    return save({k: v.detach().to("cpu").contiguous() for k, v in state.items()})
+
+
 class OpenAIEngine(RolloutEngine):
     """Rollouts from an OpenAI-compatible ``/v1/completions`` server (vLLM, ``m1gym serve-model``).
 
-    Prompts are sent as token-id lists; the server must return per-token log-probs. Token ids come
-    back through vLLM's ``return_tokens_as_token_ids`` ("token_id:N"), or are re-encoded with our
-    tokenizer when the server returns plain strings. The server samples with its own weights:
-    push new weights to it out of band (vLLM's weight sync, or restart ``serve-model``).
+    Prompts are sent as token-id lists, one request per (prompt, sample) with that response's own
+    seed (``response_seed``); the server must return per-token log-probs. Token ids come back through
+    vLLM's ``return_tokens_as_token_ids`` ("token_id:N"), or are re-encoded with our tokenizer when the
+    server returns plain strings. The log-probs must be those of the sampling distribution (after
+    temperature): ``m1gym serve-model`` returns those; a vLLM server must be started with
+    ``--logprobs-mode processed_logprobs`` (its default is the raw model's).
+
+    The server samples with its own weights, so a trainer must push every update to it:
+    ``sync_weights(model)`` posts the state dict to ``POST /v1/weights`` (``m1gym serve-model PATH
+    --accept-weights``). With ``weight_sync=True`` (the trainer's case) the engine checks at
+    construction that the server takes weights and refuses one that cannot: a run against it would
+    sample from the initial policy forever. ``weight_sync=False`` serves evaluation against a
+    fixed model.
     """
 
-    def __init__(self, url: str, tokenizer: Any, model_name: str = "m1gym", timeout: float = 600.0):
+    def __init__(self, url: str, tokenizer: Any, model_name: str | None = "m1gym", timeout: float = 600.0,
+                 weight_sync: bool = True):
         import httpx
 
         self.url = url.rstrip("/")
         self.tokenizer = tokenizer
         self.model_name = model_name
         self.client = httpx.Client(timeout=timeout)
+        self.weight_version = 0
+        if weight_sync:
+            self._check_takes_weights()
 
-    def generate(self, prompts, n, params, seed=0, offset=0):
+    def _check_takes_weights(self) -> None:
         import httpx
 
+        try:
+            resp = self.client.get(f"{self.url}/v1/weights")
+        except httpx.HTTPError as exc:
+            self.client.close()
+            raise ConnectionError(f"rollout server {self.url} unreachable ({exc}); start it "
+                                  "(`m1gym serve-model PATH --accept-weights`) or fix rollout.url") from None
+        if resp.status_code != 200:
+            self.client.close()
+            raise RuntimeError(
+                f"rollout server {self.url} cannot take new weights (GET /v1/weights answered {resp.status_code}): "
+                "training against it would sample every step from the initial policy. Serve the policy with "
+                "`m1gym serve-model CHECKPOINT --accept-weights`, or use rollout.engine: vllm or embedded")
+        self.weight_version = int(resp.json().get("version", 0))
+
+    def sync_weights(self, model: Any) -> None:
+        """Send the policy's weights to the server (``POST /v1/weights``, safetensors body)."""
+        import httpx
+
+        try:
+            resp = self.client.post(f"{self.url}/v1/weights", content=weights_payload(model.state_dict()),
+                                    headers={"content-type": "application/octet-stream"})
+        except httpx.HTTPError as exc:
+            raise ConnectionError(f"rollout server {self.url} unreachable while sending weights ({exc})") from None
+        if resp.status_code != 200:
+            raise RuntimeError(f"rollout server {self.url} refused the new weights ({resp.status_code}): "
+                               f"{resp.text[:300]}")
+        self.weight_version = int(resp.json()["version"])
+
+    def generate(self, prompts, n, params, seed=0, offset=0):
         results = []
         for i, prompt in enumerate(prompts):
-            body = {"model": self.model_name, "prompt": list(prompt), "n": n, "max_tokens": params.max_new_tokens,
-                    "temperature": params.temperature, "top_p": params.top_p, "logprobs": 0,
-                    "seed": stable_seed("rollout", seed, offset + i) % (2 ** 31), "return_tokens_as_token_ids": True,
-                    "repetition_k": params.repetition_k, "repetition_p": params.repetition_p}
-            try:
-                resp = self.client.post(f"{self.url}/v1/completions", json=body)
-            except httpx.HTTPError as exc:
-                raise ConnectionError(f"rollout server {self.url} unreachable ({exc}); start it "
-                                      "(`m1gym serve-model PATH` or vLLM's server) or fix rollout.url") from None
-            if resp.status_code != 200:
-                raise RuntimeError(f"rollout server {self.url} answered {resp.status_code}: {resp.text[:300]}")
-            group = []
-            for choice in resp.json()["choices"]:
-                lp = choice.get("logprobs") or {}
-                toks = lp.get("tokens") or []
-                ids: list[int] = []
-                for t in toks:
-                    if isinstance(t, str) and t.startswith("token_id:"):
-                        ids.append(int(t.split(":", 1)[1]))
-                    else:
-                        ids.extend(self.tokenizer.encode(t))
-                logprobs = [float(x) for x in (lp.get("token_logprobs") or [])]
-                if len(logprobs) != len(ids):
-                    raise RuntimeError("rollout server returned tokens that do not map one-to-one to our "
-                                       "tokenizer; serve the same tokenizer with return_tokens_as_token_ids")
-                finish = choice.get("finish_reason") or "length"
-                reason = {"stop": "eos", "length": "length"}.get(finish, finish)
-                group.append(Rollout(list(prompt), ids, logprobs, choice.get("text", ""), reason))
-            results.append(group)
+            results.append([self._one(prompt, params, response_seed(seed, offset + i, s)) for s in range(n)])
         return results
+
+    def _one(self, prompt: Sequence[int], params: SamplingParams, seed: int) -> Rollout:
+        import httpx
+
+        body = {"prompt": list(prompt), "n": 1, "max_tokens": params.max_new_tokens,
+                "temperature": params.temperature, "top_p": params.top_p, "logprobs": 0, "seed": seed,
+                "return_tokens_as_token_ids": True, "repetition_k": params.repetition_k,
+                "repetition_p": params.repetition_p}
+        if self.model_name:
+            body["model"] = self.model_name
+        try:
+            resp = self.client.post(f"{self.url}/v1/completions", json=body)
+        except httpx.HTTPError as exc:
+            raise ConnectionError(f"rollout server {self.url} unreachable ({exc}); start it "
+                                  "(`m1gym serve-model PATH --accept-weights` or vLLM's server) or fix rollout.url") from None
+        if resp.status_code != 200:
+            raise RuntimeError(f"rollout server {self.url} answered {resp.status_code}: {resp.text[:300]}")
+        choice = resp.json()["choices"][0]
+        lp = choice.get("logprobs") or {}
+        ids: list[int] = []
+        for t in lp.get("tokens") or []:
+            if isinstance(t, str) and t.startswith("token_id:"):
+                ids.append(int(t.split(":", 1)[1]))
+            else:
+                ids.extend(self.tokenizer.encode(t))
+        logprobs = [float(x) for x in (lp.get("token_logprobs") or [])]
+        if len(logprobs) != len(ids):
+            raise RuntimeError("rollout server returned tokens that do not map one-to-one to our "
+                               "tokenizer; serve the same tokenizer with return_tokens_as_token_ids")
+        finish = choice.get("finish_reason") or "length"
+        reason = {"stop": "eos", "length": "length"}.get(finish, finish)
+        return Rollout(list(prompt), ids, logprobs, choice.get("text", ""), reason)
 
     def close(self) -> None:
         self.client.close()
 
 
-class VLLMEngine(RolloutEngine):  # pragma: no cover - needs the vllm extra and a GPU
-    """vLLM in process (``pip install m1gym[vllm]``). The repetition stop is applied afterwards by
-    truncating at the K-th consecutive confident token (vLLM has no such stopping rule)."""
+class VLLMWeightSync:
+    """vLLM worker extension (``worker_extension_cls``): lets ``LLM.collective_rpc`` hand new
+    weights to the model on every worker by method name."""
 
-    def __init__(self, model_path: str, tokenizer: Any, **kwargs: Any):
+    def m1gym_load_weights(self, weights: list[tuple[str, torch.Tensor]]) -> int:
+        model = self.model_runner.model  # type: ignore[attr-defined]  # the worker this is mixed into
+        return len(model.load_weights(weights=weights) or ())
+
+
+class VLLMEngine(RolloutEngine):
+    """vLLM in process (``pip install m1gym[vllm]``), on a checkpoint directory written by
+    ``save_checkpoint_model`` (``from_policy`` writes one from the live policy).
+
+    * log-probs: the engine is created with ``logprobs_mode="processed_logprobs"``, so the log-prob
+      of each token is under the sampling distribution (after temperature) like the embedded
+      engine's pi_old, not the raw model's. (vLLM's processed log-probs are also after top-p
+      truncation; ours are before it: keep ``top_p = 1`` for exact agreement.)
+    * seeds: one request per (prompt, sample) with ``response_seed``; vLLM batches them and its
+      prefix cache shares each prompt's prefill.
+    * ``sync_weights(model)``: the policy's tensors in the checkpoint layout (``checkpoint_tensors``:
+      fused experts split into vLLM's per-expert ``w1``/``w2``/``w3`` names) go to every worker's
+      ``load_weights`` through ``collective_rpc``, then the prefix cache is reset (cached prompt
+      states were computed with the old weights).
+    * the repetition stop is applied afterwards by truncating at the K-th consecutive confident
+      token (vLLM has no such stopping rule).
+
+    Not run on our CPU machines; the weight names and config are tested against vLLM's loader
+    restated as data (tests/trainer/vllm_minimax.py).
+    """
+
+    def __init__(self, model_path: str | Any, tokenizer: Any, **kwargs: Any):  # pragma: no cover - needs vllm
+        self.model_path = check_vllm_checkpoint(model_path)
         try:
             from vllm import LLM
         except ImportError:
             raise ImportError("rollout.engine: vllm needs the vllm extra (`pip install m1gym[vllm]`); "
                               "or use engine: openai against a running vLLM server") from None
-        self.llm = LLM(model=model_path, skip_tokenizer_init=True, **kwargs)
+        kwargs.setdefault("logprobs_mode", "processed_logprobs")
+        kwargs.setdefault("worker_extension_cls", f"{__name__}.VLLMWeightSync")
+        self.llm = LLM(model=str(self.model_path), skip_tokenizer_init=True, **kwargs)
         self.tokenizer = tokenizer
+        self.weight_version = 0
 
-    def generate(self, prompts, n, params, seed=0, offset=0):
+    @classmethod
+    def from_policy(cls, model: Any, tokenizer: Any, workdir: str | Any, **kwargs: Any) -> "VLLMEngine":  # pragma: no cover
+        """Write the policy to ``workdir`` (a checkpoint directory) and start vLLM on it."""
+        from .model import save_checkpoint_model
+
+        save_checkpoint_model(model, tokenizer, workdir)
+        return cls(workdir, tokenizer, **kwargs)
+
+    def sync_weights(self, model: Any) -> None:
+        from .model import checkpoint_tensors
+
+        weights = [(name, t.detach()) for name, t in checkpoint_tensors(model)]
+        self.llm.collective_rpc("m1gym_load_weights", args=(weights,))
+        self.llm.reset_prefix_cache()
+        self.weight_version += 1
+
+    def generate(self, prompts, n, params, seed=0, offset=0):  # pragma: no cover - needs vllm
         from vllm import SamplingParams as VSP
         from vllm.inputs import TokensPrompt
 
-        sp = VSP(n=n, max_tokens=params.max_new_tokens, temperature=params.temperature, top_p=params.top_p,
-                 logprobs=0, seed=seed, stop_token_ids=[self.tokenizer.eos_id])
-        outs = self.llm.generate([TokensPrompt(prompt_token_ids=list(p)) for p in prompts], sp)
+        requests, sps = [], []
+        for i, p in enumerate(prompts):
+            for s in range(n):
+                requests.append(TokensPrompt(prompt_token_ids=list(p)))
+                sps.append(VSP(n=1, max_tokens=params.max_new_tokens, temperature=params.temperature,
+                               top_p=params.top_p, logprobs=0, seed=response_seed(seed, offset + i, s, bits=63),
+                               stop_token_ids=[self.tokenizer.eos_id]))
+        outs = self.llm.generate(requests, sps)
         results = []
-        for prompt, out in zip(prompts, outs):
+        for i, prompt in enumerate(prompts):
             group = []
-            for c in out.outputs:
+            for out in outs[i * n:(i + 1) * n]:
+                c = out.outputs[0]
                 ids = list(c.token_ids)
                 lps = [d[t].logprob for d, t in zip(c.logprobs, ids)]
                 reason, run = ("eos" if ids and ids[-1] == self.tokenizer.eos_id else "length"), 0
@@ -355,3 +473,28 @@ class VLLMEngine(RolloutEngine):  # pragma: no cover - needs the vllm extra and 
                 group.append(Rollout(list(prompt), ids, lps, self.tokenizer.decode(ids), reason))
             results.append(group)
         return results
+
+
+def check_vllm_checkpoint(path: Any):
+    """The checkpoint directory vLLM is to load, or a ValueError naming what is wrong and the fix."""
+    import json
+    from pathlib import Path
+
+    from .model import ARCHITECTURE, vllm_problems
+
+    p = Path(str(path))
+    if not (p / "config.json").exists():
+        raise ValueError(f"rollout.engine: vllm loads a checkpoint directory, not {str(path)!r} (no config.json): "
+                         "give the directory of a checkpoint written by m1gym (save_checkpoint_model), or let "
+                         "the trainer write the policy with VLLMEngine.from_policy(model, tokenizer, workdir)")
+    cfg = json.loads((p / "config.json").read_text())
+    if cfg.get("architectures") != [ARCHITECTURE] or "rotary_dim" not in cfg:
+        raise ValueError(f"{p} was written by an older m1gym (architecture {cfg.get('architectures')}, "
+                         f"rotary_dim {cfg.get('rotary_dim')}): vLLM would not load it or would rotate the whole "
+                         "head. Re-save it: load_model(path) then save_checkpoint_model(model, tok, new_path)")
+    from transformers import MiniMaxConfig
+
+    problems = vllm_problems(MiniMaxConfig.from_pretrained(str(p)))
+    if problems:
+        raise ValueError(f"{p}: vLLM's MiniMax model would compute something else: " + "; ".join(problems))
+    return p

@@ -20,6 +20,14 @@ under the same distribution the engine samples from (logits / temperature; tempe
 greedy); the sampled token's own ``logprob`` is the engine's. Bad requests answer 422 (field
 validation, naming the field) or 400 (naming the field and the fix).
 
+``--accept-weights`` turns on the weight-update endpoint a trainer needs (as TRL's ``vllm-serve``
+has one): ``POST /v1/weights`` with a safetensors body holding the model's full state dict (the
+names and shapes of ``model.state_dict()``; ``m1gym.trainer.rollout.weights_payload``) replaces the
+served weights between requests and answers ``{"version": n}``; ``GET /v1/weights`` tells a client
+the server takes weights (404 without the flag, so ``OpenAIEngine`` refuses to train against it). A
+body with missing, unknown or misshapen tensors is refused with 400 naming them, and the served
+weights stay as they were. Off by default: anyone who can reach the port could replace the model.
+
 ``--max-new-tokens N`` caps ``max_tokens`` of every request (requests asking for more are clamped,
 and say so in ``usage.clamped``): a small model on CPU otherwise spends seconds on 512-token judge
 replies.
@@ -32,6 +40,7 @@ import time
 import uuid
 from typing import Any, Optional, Union
 
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 MAX_TOP_LOGPROBS = 20
@@ -167,7 +176,29 @@ class GreedyBatcher:
                     it["done"].set()
 
 
-def create_app(path: str, threads: int = 1, max_new_tokens: int | None = None):
+def load_weights_payload(model: Any, body: bytes) -> int:
+    """Replace the model's weights with a safetensors state dict; returns the tensor count. Checks
+    every name and shape first (ValueError naming them), so a bad body changes nothing."""
+    from safetensors.torch import load
+
+    try:
+        new = load(body)
+    except Exception as exc:  # safetensors raises its own error types for a corrupt header
+        raise ValueError(f"body is not a safetensors file ({exc}); send weights_payload(model.state_dict())") from None
+    own = model.state_dict()
+    missing, unknown = sorted(set(own) - set(new)), sorted(set(new) - set(own))
+    bad = [f"{k} {tuple(new[k].shape)} (expected {tuple(own[k].shape)})" for k in own
+           if k in new and new[k].shape != own[k].shape]
+    if missing or unknown or bad:
+        parts = [f"{label}: {', '.join(items[:5])}{' ...' if len(items) > 5 else ''}"
+                 for label, items in (("missing", missing), ("unknown", unknown), ("wrong shape", bad)) if items]
+        raise ValueError("weights do not fit the served model (" + "; ".join(parts) + "): send the full "
+                         "state dict of a model of the same config")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in new.items()}, strict=True)
+    return len(new)
+
+
+def create_app(path: str, threads: int = 1, max_new_tokens: int | None = None, accept_weights: bool = False):
     import torch
     from fastapi import FastAPI, HTTPException
 
@@ -181,6 +212,37 @@ def create_app(path: str, threads: int = 1, max_new_tokens: int | None = None):
     lock = threading.Lock()
     batcher = GreedyBatcher(engine, lock)
     app = FastAPI(title="m1gym serve-model")
+
+    weights = {"version": 0}
+
+    @app.get("/v1/weights")
+    def weights_info() -> dict[str, Any]:
+        if not accept_weights:
+            raise HTTPException(404, "this server does not take weights: start it with "
+                                     "`m1gym serve-model PATH --accept-weights` to train against it")
+        return {"format": "safetensors", "layout": "state_dict", "version": weights["version"],
+                "tensors": len(model.state_dict())}
+
+    @app.post("/v1/weights")
+    async def update_weights(request: Request) -> dict[str, Any]:
+        if not accept_weights:
+            raise HTTPException(404, "this server does not take weights: start it with "
+                                     "`m1gym serve-model PATH --accept-weights` to train against it")
+        body = await request.body()
+
+        def apply() -> int:
+            with lock:  # between generations: a request never sees half-updated weights
+                n = load_weights_payload(model, body)
+                weights["version"] += 1
+                return n
+
+        import anyio
+
+        try:
+            n = await anyio.to_thread.run_sync(apply)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return {"version": weights["version"], "tensors": n}
 
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
@@ -255,7 +317,7 @@ def create_app(path: str, threads: int = 1, max_new_tokens: int | None = None):
 
 
 def serve(path: str, host: str = "127.0.0.1", port: int = 8000, threads: int = 1,
-          max_new_tokens: int | None = None) -> None:
+          max_new_tokens: int | None = None, accept_weights: bool = False) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(path, threads, max_new_tokens), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(path, threads, max_new_tokens, accept_weights), host=host, port=port, log_level="warning")
