@@ -57,22 +57,29 @@ def _parse_choice(choice: dict[str, Any]) -> tuple[str, list[TokenLogprob] | Non
 
 class HTTPJudge:
     """OpenAI-compatible `/v1/chat/completions`. Retries connection errors, timeouts and 5xx with
-    exponential backoff, then raises JudgeUnavailable; 4xx are not retried."""
+    exponential backoff, then raises JudgeUnavailable; 4xx are not retried.
 
-    def __init__(self, base_url: str, model: str = "default", *, api_key: str | None = None,
+    ``model`` is sent only when given: a server then answers with its one served model (vLLM and
+    ``m1gym serve-model`` do), while a name it does not serve gets 404 from vLLM. Give the name the
+    server was started with (vLLM's ``--served-model-name``) when it serves several, or for hosted
+    APIs. For judges whose log-probs are used, start vLLM with ``--logprobs-mode
+    processed_logprobs`` so they are those of the sampling distribution."""
+
+    def __init__(self, base_url: str, model: str | None = None, *, api_key: str | None = None,
                  timeout: float = 60.0, retries: int = 3, backoff: float = 0.5):
         self.base_url = base_url.rstrip("/")
         if not self.base_url.endswith("/v1"):
             self.base_url += "/v1"
         self.model, self.timeout, self.retries, self.backoff = model, timeout, retries, backoff
-        self.name = f"http:{self.base_url}#{model}"
+        self.name = f"http:{self.base_url}" + (f"#{model}" if model else "")
         key = api_key or os.environ.get("M1GYM_JUDGE_API_KEY")
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(timeout=timeout, headers=self._headers)
 
     def _body(self, messages, max_tokens, temperature, logprobs) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": max_tokens,
-                                "temperature": temperature}
+        body: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens, "temperature": temperature}
+        if self.model:
+            body["model"] = self.model
         if logprobs:
             body.update(logprobs=True, top_logprobs=5)
         return body

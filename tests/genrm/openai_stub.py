@@ -10,8 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class StubOpenAIServer:
-    def __init__(self, reply=lambda messages: "Verdict: [[A]]"):
+    def __init__(self, reply=lambda messages: "Verdict: [[A]]", served_model=None):
         self.reply = reply
+        self.served_model = served_model  # like vLLM: a request naming another model gets 404
+        self.bodies = []
         self.fail_next = 0        # answer 503 this many times
         self.delay_s = 0.0
         self.requests = 0
@@ -24,6 +26,11 @@ class StubOpenAIServer:
             def do_POST(self):
                 server.requests += 1
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.bodies.append(body)
+                if server.served_model and body.get("model", server.served_model) != server.served_model:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
                 if server.fail_next > 0:
                     server.fail_next -= 1
                     self.send_response(503)

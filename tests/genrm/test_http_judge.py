@@ -25,6 +25,21 @@ def _longer_wins(messages):
     return "Verdict: [[A]]" if len(a) > len(b) else "Verdict: [[B]]" if len(b) > len(a) else "Verdict: [[TIE]]"
 
 
+def test_model_is_sent_only_when_given():
+    """vLLM answers 404 to a model name it does not serve; with no name it uses its one model."""
+    server = StubOpenAIServer(served_model="judge-7b")
+    try:
+        msgs = [{"role": "user", "content": "hi"}]
+        assert HTTPJudge(server.url, retries=0).complete(msgs).text == "Verdict: [[A]]"
+        assert "model" not in server.bodies[-1]
+        assert HTTPJudge(server.url, "judge-7b", retries=0).complete(msgs).text == "Verdict: [[A]]"
+        assert server.bodies[-1]["model"] == "judge-7b"
+        with pytest.raises(JudgeUnavailable, match="404"):
+            HTTPJudge(server.url, "default", retries=0).complete(msgs)
+    finally:
+        server.close()
+
+
 def test_round_trip_and_retry_on_5xx(stub):
     judge = HTTPJudge(stub.url, retries=3, backoff=0.01)
     assert judge.complete([{"role": "user", "content": "hi"}]).text == "Verdict: [[A]]"

@@ -129,7 +129,7 @@ def add_commands(subparsers) -> None:
     p = sub.add_parser("gen-tests", help="LLM-written tests: a judge model proposes inputs, the reference computes outputs")
     p.add_argument("problem_file", help="one problem as JSON (the code problem format)")
     p.add_argument("--judge-url", required=True, help="OpenAI-compatible endpoint (vLLM, `m1gym serve-model`, ...)")
-    p.add_argument("--model", default="default")
+    p.add_argument("--model", default=None, help="model name to send (default: none, the server's own)")
     p.add_argument("--n", type=int, default=10, help="inputs to ask for")
     p.add_argument("--replace", action="store_true", help="replace the existing tests instead of appending")
     p.add_argument("--out", required=True, help="where to write the problem with its new tests")

@@ -214,7 +214,7 @@ class InstructionFollowing(Environment):
     answer_format = "free text meeting every stated constraint"
     version = "1"
 
-    def __init__(self, judge_url: str | None = None, judge_model: str = "default", **config: Any):
+    def __init__(self, judge_url: str | None = None, judge_model: str | None = None, **config: Any):
         super().__init__(judge_url=judge_url, **config)
         self._grader = None
         if judge_url:

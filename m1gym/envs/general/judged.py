@@ -40,7 +40,7 @@ class JudgedEnv(Environment):
     data_file = ""
     answer_field = ""
 
-    def __init__(self, judge_url: str | None = None, judge_model: str = "default", use_logprobs: bool = False,
+    def __init__(self, judge_url: str | None = None, judge_model: str | None = None, use_logprobs: bool = False,
                  **config: Any):
         super().__init__(judge_url=judge_url, judge_model=judge_model, **config)
         url = judge_url or os.environ.get("M1GYM_JUDGE_URL")
