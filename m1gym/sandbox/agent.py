@@ -110,6 +110,97 @@ def _proc_cpu(pid):
         return 0.0
 
 
+class Cgroup:
+    """The container's own cgroup, read-only (v2 or v1): the source of truth for a run's CPU and
+    memory. rusage of the direct child misses what its children use (never waited for, or killed
+    with it) and counts no shared memory; the cgroup counts every process of the container and
+    every page charged to it, MAP_SHARED and tmpfs (shmem) included. The container's memory
+    ceiling (memory.max / memory.limit_in_bytes) is the hard bound the kernel enforces."""
+
+    def __init__(self, root="/sys/fs/cgroup"):
+        if os.path.exists(root + "/cgroup.controllers"):  # v2: one unified hierarchy
+            self.cpu_file, self.cpu_scale = root + "/cpu.stat", 1000  # usage_usec -> ns
+            self.stat_file, self.mem_keys = root + "/memory.stat", ("anon", "shmem")
+            self.peak_file = root + "/memory.peak"
+        else:
+            self.cpu_file, self.cpu_scale = root + "/cpuacct/cpuacct.usage", 1
+            if not os.path.exists(self.cpu_file):
+                self.cpu_file = root + "/cpu,cpuacct/cpuacct.usage"
+            self.stat_file, self.mem_keys = root + "/memory/memory.stat", ("rss", "shmem")
+            self.peak_file = root + "/memory/memory.max_usage_in_bytes"
+        self.has_cpu = self.cpu_ns() is not None
+        self.has_mem = self.mem_bytes() is not None
+
+    def cpu_ns(self):
+        """CPU nanoseconds used by every process of the container so far (None: unreadable)."""
+        try:
+            with open(self.cpu_file) as fh:
+                text = fh.read()
+        except OSError:
+            return None
+        if self.cpu_scale == 1:
+            return int(text)
+        for line in text.splitlines():
+            if line.startswith("usage_usec "):
+                return int(line.split()[1]) * self.cpu_scale
+        return None
+
+    def mem_bytes(self):
+        """Anonymous + shared (shmem: MAP_SHARED, tmpfs, SysV/POSIX shm) bytes charged now; page
+        cache is left out (the kernel reclaims it before it would fail an allocation)."""
+        try:
+            with open(self.stat_file) as fh:
+                total = 0
+                for line in fh:
+                    key, _, value = line.partition(" ")
+                    if key in self.mem_keys:
+                        total += int(value)
+                return total
+        except (OSError, ValueError):
+            return None
+
+
+CGROUP = Cgroup()
+
+
+def _self_cpu_ns():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return int((r.ru_utime + r.ru_stime) * 1e9)
+
+
+class RunMeter:
+    """What one run used, from the container's cgroup, minus the agent's own share: CPU of every
+    process (children included, waited for or not), and the peak of anonymous + shared memory
+    above what the container held when the run started (sampled while the agent polls, and once
+    more after the program ends, before anything is killed)."""
+
+    def __init__(self):
+        self.cpu0, self.self0 = CGROUP.cpu_ns(), _self_cpu_ns()
+        self.mem0 = CGROUP.mem_bytes()
+        self.peak = 0
+
+    def cpu_s(self):
+        if self.cpu0 is None:
+            return None
+        now = CGROUP.cpu_ns()
+        if now is None:
+            return None
+        return max(0, (now - self.cpu0) - (_self_cpu_ns() - self.self0)) / 1e9
+
+    def sample_mem(self, agent_held=0):
+        """Memory of the run now (bytes), keeping the peak; ``agent_held`` = the agent's own buffers
+        (the program's output it holds), charged to the same cgroup but not the program's."""
+        if self.mem0 is None:
+            return 0
+        now = CGROUP.mem_bytes()
+        if now is None:
+            return 0
+        used = max(0, now - self.mem0 - agent_held)
+        if used > self.peak:
+            self.peak = used
+        return used
+
+
 def _oom_kills():
     for path, key in (("/sys/fs/cgroup/memory.events", "oom_kill"),
                       ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill")):
@@ -300,6 +391,7 @@ def op_run(req):
     err_r, err_w = os.pipe()
     errpipe_r, errpipe_w = os.pipe2(os.O_CLOEXEC)
     sys.stdout.flush()
+    meter = RunMeter()
     start = time.monotonic()
     if lim["python"] or not HAVE_LAUNCHER:
         fd_end = max(int(name) for name in os.listdir("/proc/self/fd")) + 1
@@ -377,13 +469,21 @@ def op_run(req):
                     return
 
     cpu_limit = float(cpu) if cpu else None
+    mem_limit = int(lim["memory_mb"]) << 20 if lim["memory_mb"] else None
     while not exited and killed is None:
         timeout = deadline - time.monotonic()
         if timeout <= 0:
             killed = "wall"
             break
-        if cpu_limit is not None and _proc_cpu(pid) > cpu_limit:
-            killed = "cpu"
+        if cpu_limit is not None:
+            used = meter.cpu_s()
+            if used is None:
+                used = _proc_cpu(pid)
+            if used > cpu_limit:
+                killed = "cpu"
+                break
+        if mem_limit is not None and meter.sample_mem(len(stdout) + len(stderr)) > mem_limit:
+            killed = "memory"
             break
         for fd, ev in poller.poll(min(timeout, 0.05) * 1000):
             if fd == pidfd:
@@ -409,6 +509,7 @@ def op_run(req):
         _, status, rusage = os.wait4(pid, 0)
     end = time.monotonic()
     close_stdin()
+    meter.sample_mem(len(stdout) + len(stderr))  # what the program's children still hold
     if status is None:
         # stopped by a limit: kill the program itself first so its rusage can still be collected
         try:
@@ -416,7 +517,7 @@ def op_run(req):
             _, status, rusage = os.wait4(pid, 0)
         except (ProcessLookupError, ChildProcessError):
             status = None
-    kill_all()
+    kill_all()  # every process of the run is dead and reaped: its CPU is final in the cgroup
     for fd in list(open_fds):
         if killed is None:
             try:
@@ -435,17 +536,21 @@ def op_run(req):
         elif os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
     cpu_used = (rusage.ru_utime + rusage.ru_stime) if rusage else 0.0
+    cg_cpu = meter.cpu_s()
+    if cg_cpu is not None:
+        cpu_used = max(cpu_used, cg_cpu)
     if killed is None and (sig == signal.SIGXCPU or (cpu and cpu_used > float(cpu))):
         killed = "cpu"
     oom = _oom_kills() > oom_before
-    if killed is None and oom:
+    if killed is None and (oom or (mem_limit is not None and meter.peak > mem_limit)):
         killed = "memory"
     if spawn_error and exit_code == 127:
         exit_code = None
     return {
         "exit_code": exit_code, "signal": sig, "stdout": _b64(bytes(stdout)), "stderr": _b64(bytes(stderr)),
         "stderr_bytes": stderr_total, "wall": end - start, "cpu": cpu_used,
-        "max_rss_kb": rusage.ru_maxrss if rusage else 0, "killed": killed, "oom": oom,
+        "max_rss_kb": rusage.ru_maxrss if rusage else 0, "mem_peak_kb": meter.peak >> 10,
+        "killed": killed, "oom": oom,
         "spawn_error": spawn_error.decode(errors="replace"),
         "files": _read_files(req.get("collect"), int(req.get("collect_bytes", 8 << 20))),
     }

@@ -49,9 +49,15 @@ class Limits:
     Per session (container): pids, tmpfs_mb, container_memory_mb, network.
 
     wall_s:       wall-clock seconds before every process of the run is killed.
-    cpu_s:        CPU seconds of the program (user + system); None = wall_s.
-    memory_mb:    data-segment limit of each process (RLIMIT_DATA: heap and anonymous mappings);
-                  None = only the container's ceiling.
+    cpu_s:        CPU seconds of the run (user + system) summed over every process it starts,
+                  children included whether waited for or not (the Docker backend reads the
+                  container's cgroup); None = wall_s.
+    memory_mb:    the run's memory: the data-segment limit of each process (RLIMIT_DATA), and the
+                  peak of anonymous + shared memory (MAP_SHARED, tmpfs, shm) of all its processes
+                  together, measured in the container's cgroup while the run goes (a run above it
+                  is killed with ``killed="memory"``); None = only the container's ceiling. The
+                  sampling can miss a spike shorter than its period: ``container_memory_mb`` is the
+                  bound the kernel enforces, set it close above memory_mb for a tight limit.
     stack_mb:     stack limit of each process (deep recursion needs more than the 8 MB default).
     output_bytes: stdout bytes kept; a program writing more (stdout or stderr) is killed.
     pids:         processes and threads in the container, agent included (fork bombs stop here).
@@ -115,6 +121,10 @@ class RunResult:
     exit_code: the exit status, or None when the process was killed by a signal (see ``signal``)
                or could not be started (see ``spawn_error``).
     killed:    None, or why the sandbox stopped it: wall | cpu | memory | output.
+    cpu_s:     CPU seconds of every process of the run (Docker: from the container's cgroup).
+    max_rss_mb: peak resident set of the program's main process (rusage).
+    mem_peak_mb: peak anonymous + shared memory of all the run's processes above what the
+               container held before it (Docker: sampled from the cgroup; 0 elsewhere).
     oom:       the kernel's OOM killer acted in the container during the run.
     """
 
@@ -126,6 +136,7 @@ class RunResult:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     max_rss_mb: float = 0.0
+    mem_peak_mb: float = 0.0
     oom: bool = False
     spawn_error: str = ""
     files: dict[str, bytes] = field(default_factory=dict)

@@ -417,7 +417,8 @@ class DockerSession(Session):
         return RunResult(
             exit_code=resp["exit_code"], stdout=base64.b64decode(resp["stdout"]),
             stderr=base64.b64decode(resp["stderr"]), signal=resp["signal"], killed=resp["killed"],
-            wall_s=resp["wall"], cpu_s=resp["cpu"], max_rss_mb=resp["max_rss_kb"] / 1024.0, oom=resp["oom"],
+            wall_s=resp["wall"], cpu_s=resp["cpu"], max_rss_mb=resp["max_rss_kb"] / 1024.0,
+            mem_peak_mb=resp.get("mem_peak_kb", 0) / 1024.0, oom=resp["oom"],
             spawn_error=resp.get("spawn_error", ""),
             files={k: base64.b64decode(v) for k, v in resp.get("files", {}).items()},
         )

@@ -7,7 +7,9 @@
   ``|got - want| <= abs_tol`` or ``|got - want| <= rel_tol * |want|``; other tokens must be equal.
   NaN and infinities only match the identical token.
 * call-based values: JSON values compared structurally; bools are not numbers; floats use the
-  float checker's tolerances (default 1e-9) and ints compare exactly.
+  float checker's tolerances (default 1e-9) and ints compare exactly. The value comes from an
+  untrusted program: ``values_equal`` never raises (an int beyond any float, NaN, nesting deeper
+  than the expected value, a type that does not compare) and anything it cannot match is unequal.
 """
 
 from __future__ import annotations
@@ -67,19 +69,35 @@ def compare_text(got: str, want: str, checker: dict) -> bool:
 
 
 def values_equal(got: Any, want: Any, abs_tol: float = 1e-9, rel_tol: float = 1e-9) -> bool:
-    """Structural equality of JSON values (type-strict except int/float numbers)."""
+    """Structural equality of JSON values (type-strict except int/float numbers); never raises."""
+    try:
+        return _equal(got, want, abs_tol, rel_tol)
+    except Exception:  # noqa: BLE001 - whatever a hostile value does, it is not the expected one
+        return False
+
+
+def _numbers_equal(got: int | float, want: int | float, abs_tol: float, rel_tol: float) -> bool:
+    if isinstance(want, int) and isinstance(got, int):
+        return got == want
+    for v in (got, want):
+        if isinstance(v, float) and not math.isfinite(v):
+            return got == want  # inf only matches inf; NaN matches nothing
+    try:
+        g, w = float(got), float(want)
+    except OverflowError:  # an int beyond any float (10**400) is close to no finite float
+        return False
+    return float_close(g, w, abs_tol, rel_tol)
+
+
+def _equal(got: Any, want: Any, abs_tol: float, rel_tol: float) -> bool:
     if isinstance(want, bool) or isinstance(got, bool):
         return type(got) is type(want) and got == want
     if isinstance(want, (int, float)) and isinstance(got, (int, float)):
-        if isinstance(want, int) and isinstance(got, int):
-            return got == want
-        if not (math.isfinite(got) and math.isfinite(want)):
-            return got == want
-        return float_close(float(got), float(want), abs_tol, rel_tol)
-    if isinstance(want, list):
-        return isinstance(got, list) and len(got) == len(want) and all(
-            values_equal(a, b, abs_tol, rel_tol) for a, b in zip(got, want))
+        return _numbers_equal(got, want, abs_tol, rel_tol)
+    if isinstance(want, list):  # recursion follows the expected value: its depth bounds ours
+        return type(got) is list and len(got) == len(want) and all(
+            _equal(a, b, abs_tol, rel_tol) for a, b in zip(got, want))
     if isinstance(want, dict):
-        return isinstance(got, dict) and set(got) == set(want) and all(
-            values_equal(got[k], want[k], abs_tol, rel_tol) for k in want)
-    return type(got) is type(want) and got == want
+        return type(got) is dict and set(got) == set(want) and all(
+            _equal(got[k], want[k], abs_tol, rel_tol) for k in want)
+    return type(got) is type(want) and bool(got == want)

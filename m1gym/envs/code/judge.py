@@ -5,7 +5,8 @@ Verdicts (per test and overall, the overall verdict is the first failing test's)
     AC   accepted: exited 0, within limits, output matches
     WA   wrong answer (also: a call-based result that is missing, forged or not plain data)
     TLE  CPU time limit or wall limit (2 x time limit + 1 s) exceeded
-    MLE  memory limit: the kernel's OOM killer acted, or the program died of an allocation failure
+    MLE  memory limit: the run's memory (all its processes, shared memory included) went over
+         the limit, the kernel's OOM killer acted, or the program died of an allocation failure
     OLE  output limit exceeded (more than ``OUTPUT_LIMIT`` bytes): an addition to the usual six
     RE   killed by a signal or a non-zero exit status
     CE   compile error (C++), or a Python syntax error
@@ -15,6 +16,13 @@ output (stdio) or its framed result (call-based) compares equal on the host. Exp
 never enter the submission's container; a checker program runs in a separate, later session.
 After a TLE the remaining tests are not run (they count as failed): ``pass_fraction`` is then a
 lower bound. Reward is 1 only when every test passes.
+
+Limits hold for a run as a whole, not per process: CPU time is what the container's cgroup
+counted for every process of the run (children that are never waited for included), memory is the
+run's anonymous + shared memory in the cgroup, and the container's memory ceiling is the problem's
+limit plus ``RUN_OVERHEAD_MB`` (the agent and the program's files), so the kernel stops a run that
+outgrows its limit between two of the agent's samples. Every process of a run is killed and reaped
+before its verdict.
 """
 
 from __future__ import annotations
@@ -37,6 +45,11 @@ LANGUAGES = {"python": "python", "python3": "python", "py": "python", "py3": "py
 MAX_CODE_BYTES = 1 << 20
 OUTPUT_LIMIT = 16 << 20
 COMPILE_LIMITS = Limits(wall_s=60.0, cpu_s=60.0, memory_mb=None, output_bytes=1 << 20)
+#: container memory above the problem's limit: the agent (~10 MB), the program's files, the output
+#: the agent buffers; the kernel's hard bound on a run is the limit plus this
+RUN_OVERHEAD_MB = 64
+#: smallest container for C++: g++ with the precompiled header peaks near 130 MB
+CXX_CONTAINER_MIN_MB = 256
 HARNESS_SOURCE = Path(__file__).with_name("harness.py").read_text()
 _SNIP = 300
 
@@ -120,6 +133,10 @@ def _memory_failure(r: RunResult) -> bool:
     return r.exit_code != 0 and any(s in tail for s in (b"MemoryError", b"std::bad_alloc", b"Cannot allocate memory"))
 
 
+def _peak_mb(r: RunResult) -> float:
+    return max(r.mem_peak_mb, r.max_rss_mb)
+
+
 def _run_verdict(r: RunResult) -> tuple[str | None, str]:
     """Verdict from how the run ended; None = ran to completion with status 0 (compare next)."""
     if r.killed in ("wall", "cpu"):
@@ -127,7 +144,7 @@ def _run_verdict(r: RunResult) -> tuple[str | None, str]:
     if r.killed == "output":
         return "OLE", "output limit exceeded"
     if _memory_failure(r):
-        return "MLE", f"memory limit (peak {r.max_rss_mb:.0f} MB)"
+        return "MLE", f"memory limit (peak {_peak_mb(r):.0f} MB)"
     if r.spawn_error:
         return "RE", f"could not start: {r.spawn_error}"
     if r.exit_code != 0:
@@ -151,11 +168,13 @@ class Judge:
             self._sandbox = default_sandbox()
         return self._sandbox
 
-    def limits(self, problem: Problem) -> Limits:
+    def limits(self, problem: Problem, lang: str = "python") -> Limits:
         t = float(problem.time_limit_s)
+        ceiling = problem.memory_mb + RUN_OVERHEAD_MB
+        if lang == "cpp":
+            ceiling = max(ceiling, CXX_CONTAINER_MIN_MB)
         return Limits(wall_s=2 * t + 1.0, cpu_s=t, memory_mb=problem.memory_mb, stack_mb=min(problem.memory_mb, 256),
-                      output_bytes=OUTPUT_LIMIT, pids=64, tmpfs_mb=128,
-                      container_memory_mb=max(1024, 2 * problem.memory_mb + 256))
+                      output_bytes=OUTPUT_LIMIT, pids=64, tmpfs_mb=128, container_memory_mb=ceiling)
 
     def judge(self, problem: Problem, code: str, language: str = "python") -> JudgeResult:
         start = time.monotonic()
@@ -169,7 +188,7 @@ class Judge:
         return result
 
     def _judge(self, problem: Problem, code: str, lang: str) -> JudgeResult:
-        lim = self.limits(problem)
+        lim = self.limits(problem, lang)
         total = len(problem.tests)
         outcomes: list[TestOutcome] = []
         first: dict[str, Any] | None = None
@@ -179,7 +198,7 @@ class Judge:
 
         def fail(i: int, verdict: str, note: str, got: Any = None, r: RunResult | None = None) -> None:
             nonlocal first
-            outcomes.append(TestOutcome(i, verdict, r.cpu_s if r else 0.0, r.max_rss_mb if r else 0.0, note))
+            outcomes.append(TestOutcome(i, verdict, r.cpu_s if r else 0.0, _peak_mb(r) if r else 0.0, note))
             if first is None:
                 t = problem.tests[i]
                 first = {"test": i, "verdict": verdict, "note": note,
@@ -224,21 +243,23 @@ class Judge:
                         break
                     continue
                 if problem.mode == "call":
-                    ok, got, note = _check_call(r.stdout, marker, [test["expected"], *test.get("also", [])],
+                    also = test.get("also")
+                    ok, got, note = _check_call(r.stdout, marker,
+                                                [test["expected"], *(also if isinstance(also, list) else [])],
                                                 problem.checker)
                     if ok:
                         passed += 1
-                        outcomes.append(TestOutcome(i, "AC", r.cpu_s, r.max_rss_mb))
+                        outcomes.append(TestOutcome(i, "AC", r.cpu_s, _peak_mb(r)))
                     else:
                         fail(i, "WA", note, got, r)
                 elif program_checker:
                     outputs.append((i, r.stdout))
-                    outcomes.append(TestOutcome(i, "AC", r.cpu_s, r.max_rss_mb))  # provisional
+                    outcomes.append(TestOutcome(i, "AC", r.cpu_s, _peak_mb(r)))  # provisional
                 else:
                     got = r.stdout.decode("utf-8", errors="replace")
                     if compare_text(got, test["output"], problem.checker):
                         passed += 1
-                        outcomes.append(TestOutcome(i, "AC", r.cpu_s, r.max_rss_mb))
+                        outcomes.append(TestOutcome(i, "AC", r.cpu_s, _peak_mb(r)))
                     else:
                         fail(i, "WA", "output differs", got, r)
                 if first is not None and self.stop_on_failure:
@@ -294,8 +315,8 @@ def _check_call(stdout: bytes, marker: str, accepted: list, checker: dict) -> tu
         return False, stdout, "no single well-formed result (exited early, raised, or wrote to the result channel)"
     try:
         got = json.loads(stdout[len(m):-len(m)])
-    except ValueError:
-        return False, stdout, "result is not JSON"
+    except (ValueError, RecursionError):  # not JSON, an int over 4300 digits, nesting past the stack
+        return False, stdout, "result is not JSON (or not JSON this judge reads)"
     if checker.get("type") == "float":
         tol = (float(checker.get("abs_tol", 1e-6)), float(checker.get("rel_tol", 1e-6)))
         ok = any(values_equal(got, want, *tol) for want in accepted)

@@ -1,0 +1,66 @@
+"""Limits that hold against children and shared memory (issue 15): the container's cgroup, not
+the rusage of the direct child, decides MLE and TLE; every process of a run is killed and counted
+before its verdict."""
+
+import textwrap
+
+import pytest
+
+from m1gym.envs.code import Judge, Problem
+
+pytestmark = pytest.mark.docker
+
+SUM = Problem(id="t/limits-sum", statement="print a+b", time_limit_s=2.0, memory_mb=256,
+              tests=[{"input": "1 2\n", "output": "3\n"}, {"input": "40 2\n", "output": "42\n"}])
+
+HOLES = {
+    "700 MB of MAP_SHARED anonymous memory": ("""
+        import mmap, sys
+        a, b = map(int, sys.stdin.read().split())
+        m = mmap.mmap(-1, 700 * 2**20, flags=mmap.MAP_SHARED)
+        for _ in range(700):
+            m.write(b"x" * 2**20)
+        print(a + b)
+        """, {"MLE"}),
+    "3 x 240 MB in forked children": ("""
+        import os, sys, time
+        a, b = map(int, sys.stdin.read().split())
+        kids = []
+        for _ in range(3):
+            pid = os.fork()
+            if pid == 0:
+                x = b"x" * (240 * 2**20)
+                time.sleep(1.5)
+                os._exit(0)
+            kids.append(pid)
+        for pid in kids:
+            os.waitpid(pid, 0)
+        print(a + b)
+        """, {"MLE"}),
+    "CPU burned in children never waited for": ("""
+        import os, sys, time
+        a, b = map(int, sys.stdin.read().split())
+        for k in range(2):
+            if os.fork() == 0:  # each child burns 1.3 s of CPU, says so, and is never waited for
+                while time.process_time() < 1.3:
+                    pass
+                open("/tmp/burnt%d" % k, "w").close()
+                time.sleep(60)
+        while not all(os.path.exists("/tmp/burnt%d" % k) for k in range(2)):
+            time.sleep(0.01)
+        print(a + b, flush=True)
+        os._exit(0)
+        """, {"TLE"}),
+}
+
+
+@pytest.fixture(scope="module")
+def judge(sandbox):
+    return Judge(sandbox)
+
+
+@pytest.mark.parametrize("name", list(HOLES))
+def test_limits_hold_against_children_and_shared_memory(judge, name):
+    code, verdicts = HOLES[name]
+    r = judge.judge(SUM, textwrap.dedent(code), "python")
+    assert not r.accepted and r.verdict in verdicts, (r.summary(), r.first_failure, r.tests)
