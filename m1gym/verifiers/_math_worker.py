@@ -79,7 +79,7 @@ def _parse(text: str) -> list:
 
 
 def _exact_number(expr: Any) -> bool:
-    """A closed-form number with no float and no percent marker (1/2004!, 2^-99, sqrt(2)/2 ...)."""
+    """A closed-form number with no float and no percent marker (1/2004!, 2^-99, sqrt(2)/2, oo ...)."""
     import sympy
 
     try:
@@ -89,33 +89,81 @@ def _exact_number(expr: Any) -> bool:
         return False
 
 
-def _relatively_equal(a: Any, b: Any) -> bool:
-    """Exact numbers a, b agree to 25 significant digits (relative, so 1/2004! != 1/2006!).
+#: two closed forms that agree to this many significant digits, and that sympy cannot tell apart,
+#: are equal (evalf's working-precision cap; a real difference shows up as digits well before)
+EXACT_DIGITS = 1000
+#: exact rational evaluation gives up (falls back to EXACT_DIGITS) on results larger than this
+_MAX_RATIONAL_BITS = 200_000
+_NON_FINITE = None
 
-    math-verify compares (a - b) to zero at 15 digits with chop=True: an *absolute* test, which
-    calls any two tiny numbers equal. This is the guard against that.
+
+def _non_finite(expr: Any) -> bool:
+    import sympy
+
+    global _NON_FINITE
+    if _NON_FINITE is None:
+        _NON_FINITE = (sympy.S.Infinity, sympy.S.NegativeInfinity, sympy.S.ComplexInfinity, sympy.S.NaN)
+    try:
+        return bool(expr.has(*_NON_FINITE))
+    except Exception:
+        return True
+
+
+def _rational(expr: Any) -> Any:
+    """The exact value of an expression built from rationals by + - * / and integer powers (also
+    unevaluated, as math-verify parses ``75 + 10^{-100}``); None for anything else or too big."""
+    import sympy
+
+    if isinstance(expr, sympy.Rational):
+        return expr
+    if isinstance(expr, (sympy.Add, sympy.Mul)):
+        parts = [_rational(a) for a in expr.args]
+        if any(p is None for p in parts):
+            return None
+        out = sympy.Integer(0) if isinstance(expr, sympy.Add) else sympy.Integer(1)
+        for p in parts:
+            out = out + p if isinstance(expr, sympy.Add) else out * p
+            if max(int(out.p).bit_length(), int(out.q).bit_length()) > _MAX_RATIONAL_BITS:
+                return None
+        return out
+    if isinstance(expr, sympy.Pow) and isinstance(expr.exp, sympy.Integer):
+        base = _rational(expr.base)
+        if base is None or (base == 0 and expr.exp < 0):
+            return None
+        bits = max(int(base.p).bit_length(), int(base.q).bit_length())
+        if bits * abs(int(expr.exp)) > _MAX_RATIONAL_BITS:
+            return None
+        return base ** expr.exp
+    return None
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    """Are two closed-form numbers equal? Exact for rationals; an infinity equals only itself.
+
+    No relative tolerance: one scaled by max(|a|, |b|) makes ``\\infty`` equal to every number, and
+    any fixed tolerance makes ``x + 10^{-100}`` equal to x.
     """
     import sympy
+    from sympy.core.evalf import PrecisionExhausted
 
-    diff = sympy.simplify(a - b) if not (a.is_Rational and b.is_Rational) else a - b
+    if _non_finite(a) or _non_finite(b):
+        try:
+            return bool(a.doit() == b.doit())
+        except Exception:
+            return False
+    ra, rb = _rational(a), _rational(b)
+    if ra is not None and rb is not None:
+        return bool(ra == rb)
+    diff = a - b
     if diff == 0:
         return True
-    d = abs(sympy.N(diff, 40))
-    scale = max(abs(sympy.N(a, 40)), abs(sympy.N(b, 40)))
-    if scale == 0:
-        return d == 0
-    return bool(d <= scale * sympy.Rational(1, 10**25))
-
-
-def _numeric_equal(a: Any, b: Any) -> bool:
-    """Closed-form numbers equal to 25 significant digits, evaluated at 40 (relative test)."""
-    import sympy
-
-    va, vb = sympy.N(a, 40), sympy.N(b, 40)
-    scale = max(abs(va), abs(vb))
-    if scale == 0:
-        return True
-    return bool(abs(va - vb) <= scale * sympy.Float(10) ** -25)
+    try:
+        value = sympy.N(diff, 15, strict=True, maxn=EXACT_DIGITS)
+    except PrecisionExhausted:
+        return True  # zero to EXACT_DIGITS digits: equal as far as we can tell (sqrt(3+2sqrt2) = 1+sqrt2)
+    except (TypeError, ValueError, ArithmeticError):
+        return False
+    return bool(value == 0)
 
 
 def _unwrap_assignment(expr: Any) -> Any:
@@ -136,11 +184,11 @@ def _guard_ok(gold: Any, pred: Any) -> bool:
     if isinstance(gold, sympy.FiniteSet) and isinstance(pred, sympy.FiniteSet):
         gs, ps = list(gold.args), list(pred.args)
         if all(_exact_number(x) for x in gs + ps):
-            return (all(any(_relatively_equal(g, p) for p in ps) for g in gs)
-                    and all(any(_relatively_equal(g, p) for g in gs) for p in ps))
+            return (all(any(_same_number(g, p) for p in ps) for g in gs)
+                    and all(any(_same_number(g, p) for g in gs) for p in ps))
         return True
     if _exact_number(gold) and _exact_number(pred):
-        return _relatively_equal(gold, pred)
+        return _same_number(gold, pred)
     return True
 
 
@@ -167,31 +215,38 @@ def _align(gold: Any, pred: Any) -> tuple[Any, Any]:
     """
     import sympy
 
-    ordered = (sympy.Tuple, sympy.Interval)
-    if isinstance(pred, ordered):
+    def pair_like(x: Any) -> bool:  # (5, 6) parsed as an open interval; \\mathbb{R} is not a pair
+        return (isinstance(x, sympy.Interval) and x.left_open and x.right_open
+                and bool(x.start.is_finite) and bool(x.end.is_finite))
+
+    if isinstance(pred, sympy.Tuple) or pair_like(pred):
         gold = _eq_set_to_tuple(gold)
-    if isinstance(gold, ordered):
+    if isinstance(gold, sympy.Tuple) or pair_like(gold):
         pred = _eq_set_to_tuple(pred)
-    if isinstance(gold, sympy.Tuple) and isinstance(pred, sympy.Interval) and pred.left_open and pred.right_open:
+    if isinstance(gold, sympy.Tuple) and pair_like(pred):
         pred = sympy.Tuple(pred.start, pred.end)
-    if isinstance(pred, sympy.Tuple) and isinstance(gold, sympy.Interval) and gold.left_open and gold.right_open:
+    if isinstance(pred, sympy.Tuple) and pair_like(gold):
         gold = sympy.Tuple(gold.start, gold.end)
     return gold, pred
 
 
 _PCT_END = re.compile(r"\\?%\s*$")
 _PM = re.compile(r"\\(?:pm|mp)(?![a-zA-Z])")
+_BARE_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+#: explicit set notation: \\{...\\}, \\left\\{, \\lbrace, \\set
+_SET_BRACES = re.compile(r"\\\{|\\lbrace(?![a-zA-Z])|\\set(?![a-zA-Z])")
 
 
 def _variants(text: str, other: str) -> list[str]:
     """Other readings of an answer to try when the plain one does not match.
 
-    - ``37.5\\%`` against a bare-number gold means the number 37.5 (math-verify handles
-      integer percentages only);
+    - ``37.5\\%`` against a gold written as a bare number (37.5) means the number 37.5 (math-verify
+      handles integer percentages only). Only then: against ``\\frac{1}{2}`` the percent sign is
+      real, and ``0.5\\%`` is 0.005;
     - one ``\\pm`` is expanded into its two values: ``\\frac{3 \\pm \\sqrt5}{2}`` is the set of both roots.
     """
     out = []
-    if _PCT_END.search(text) and not _PCT_END.search(other):
+    if _PCT_END.search(text) and not _PCT_END.search(other) and _BARE_NUMBER.fullmatch(other.replace(" ", "")):
         out.append(_PCT_END.sub("", text))
     if len(_PM.findall(text)) == 1:
         plus, minus = _PM.sub("+", text), _PM.sub("-", text)
@@ -215,18 +270,28 @@ def _assignments(expr: Any) -> dict[str, Any] | None:
     return out or None
 
 
+def _ordered_gold(parsed: tuple) -> bool:
+    """The gold assigns two or more variables (x = 5, y = 6): its values are ordered."""
+    return any((a := _assignments(g)) is not None and len(a) >= 2 for g in parsed if not isinstance(g, str))
+
+
+def _value_set(expr: Any) -> bool:
+    """A set of two or more plain values (no assignments)."""
+    import sympy
+
+    return (isinstance(expr, sympy.FiniteSet) and len(expr.args) >= 2
+            and not any(isinstance(a, sympy.Eq) for a in expr.args))
+
+
 def _exact_decision(gold: Any, pred: Any) -> bool | None:
     """Decide without math-verify when both sides are built from closed-form numbers; else None.
 
     Exact and cheap: math-verify's set-of-equations comparison costs ~50 ms, this well under 1 ms.
-    Numbers compare exactly when rational, else to 25 significant digits (relative).
+    Numbers compare with ``_same_number``.
     """
     import sympy
 
-    def same(a: Any, b: Any) -> bool:
-        if isinstance(a, sympy.Rational) and isinstance(b, sympy.Rational):
-            return bool(a == b)
-        return _numeric_equal(a, b)
+    same = _same_number
 
     def exact(values: Any) -> bool:
         return all(isinstance(v, sympy.Rational) or _exact_number(v) for v in values)
@@ -280,6 +345,14 @@ def judge(gold: str, pred: str) -> tuple[bool, str]:
     p_parsed = _parse(pred)
     if not p_parsed:
         return False, f"answer '{_short(pred)}' could not be parsed"
+    if _ordered_gold(g_parsed) and any(_value_set(p) for p in p_parsed):
+        # sympy sorts a set: {6, 5} and "6, 5" both parse as {5, 6}, and math-verify would match
+        # them to x = 5, y = 6. A set gives no order; a bare list is read in order, as a pair.
+        if _SET_BRACES.search(pred):
+            return False, f"'{_short(pred)}' is an unordered set; '{_short(gold)}' assigns each variable a value"
+        p_parsed = _parse("(" + pred + ")")
+        if not p_parsed:
+            return False, f"answer '{_short(pred)}' could not be parsed"
     ok, why = _compare(g_parsed, p_parsed)
     if ok:
         return True, why

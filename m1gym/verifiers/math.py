@@ -18,22 +18,33 @@ timer (80% of the timeout) ends most slow checks without a kill.
 
 Verdict policy on top of math-verify (``verify(gold, pred)``, gold first: the comparison is
 deliberately one-way for intervals vs inequalities):
-- closed-form numbers are compared exactly (rationals) or to 25 significant digits *relative*;
-  math-verify's absolute test makes ``1/2004!`` equal ``1/2006!`` and ``2^-99`` equal ``2^-98``;
+- closed-form numbers are compared exactly: rationals as fractions, however written
+  (``75 + 10^{-100}`` != 75), other closed forms equal only when their difference cannot be told
+  from zero at 1000 significant digits (``_math_worker.EXACT_DIGITS``); math-verify's absolute test makes ``1/2004!``
+  equal ``1/2006!`` and ``2^-99`` equal ``2^-98``;
 - ``\\pm 2021`` is the set {-2021, 2021} and never equals ``2021``; equations compare both sides;
 - an ordered pair against assignments compares in variable order: ``(2, 1)`` != ``x = 1, y = 2``
   (math-verify compares them as unordered sets);
+- an infinity equals only the same infinity: ``\\infty``, ``\\pm\\infty``, ``(\\infty, \\infty)`` and
+  ``\\mathbb{R}`` never match a finite answer (a relative tolerance scaled by an infinite value
+  would accept anything);
 - ``37.5\\%`` against a bare-number gold 37.5 is accepted (math-verify handles integer percents
-  only), and one ``\\pm`` is expanded (``\\frac{3 \\pm \\sqrt5}{2}`` is the set of both roots);
+  only); a gold written as a fraction or expression never accepts that reading (``0.5\\%`` is not
+  1/2); one ``\\pm`` is expanded (``\\frac{3 \\pm \\sqrt5}{2}`` is the set of both roots);
+- a set of values (``\\{6, 5\\}``) never matches ordered assignments ``x = 5, y = 6``; a bare list
+  ``5, 6`` is read in order as the pair (5, 6);
 - ``**73**``, ``$73$``, ``73.`` and "The answer is 73" are unwrapped to ``73`` before parsing;
-- predictions over ``MAX_PRED_CHARS`` or nested deeper than ``MAX_DEPTH`` are rejected unchecked,
-  with a reason saying so.
+- rejected unchecked, with a reason saying so: predictions over ``MAX_PRED_CHARS`` or nested deeper
+  than ``MAX_DEPTH``; control or invisible format characters (``7<NUL>5`` is not 75); an
+  approximation (``\\approx 75``) unless the gold is one; prose (``PROSE_WORDS`` or more words in a
+  row, e.g. the question echoed back) unless the gold is prose too.
 
 Fast paths that skip the worker (both exact): identical strings after whitespace normalisation
 are equivalent; two plain numbers (integers, decimals, a/b) that are equal as fractions are
 equivalent; two different plain integers are not.
 
-Any input is accepted and nothing raises: bytes are decoded, lone surrogates and NUL replaced.
+Any input is accepted and nothing raises: bytes are decoded, lone surrogates replaced, control
+characters dropped from a gold answer.
 Thread-safe; pools are closed at interpreter exit and reset in forked children.
 """
 
@@ -48,6 +59,7 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 import weakref
 from dataclasses import dataclass
 from fractions import Fraction
@@ -66,6 +78,8 @@ MAX_GOLD_CHARS = 10_000
 CHUNK = 8
 #: seconds a fresh worker may take to import sympy and math-verify (loaded machines are slow)
 STARTUP_TIMEOUT = 120.0
+#: this many words in a row make a prediction prose, not an answer (the question echoed back)
+PROSE_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,11 @@ _INT = re.compile(r"[+-]?\d+")
 _DEC = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+)")
 _FRAC = re.compile(r"([+-]?\d+)\s*/\s*(\d+)")
 _LATEX_FRAC = re.compile(r"([+-]?)\\[dt]?frac\{(\d+)\}\{(\d+)\}")
+#: "approximately": the answer admits it is not the exact value
+_APPROX = re.compile(r"\\(?:approx|thickapprox|simeq|sim|doteq)(?![a-zA-Z])|[\u2248\u2243\u223c]|\bapprox(?:imately)?\b",
+                     re.IGNORECASE)
+#: PROSE_WORDS words of letters in a row (LaTeX commands are not words: the backslash breaks the run)
+_PROSE = re.compile(r"(?<![\\A-Za-z])(?:[A-Za-z]{2,}[\s,;:.!?'\"()-]+){%d}" % (PROSE_WORDS - 1) + r"[A-Za-z]{2,}")
 
 
 def _to_text(value: Any) -> str | None:
@@ -98,14 +117,23 @@ def _to_text(value: Any) -> str | None:
             value = str(value)
         else:
             return None
-    if "\x00" in value:
-        value = value.replace("\x00", "")
     # lone surrogates cannot be encoded (pickle would cope, regexes and files may not)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         value = value.encode("utf-8", errors="replace").decode("utf-8")
     return value
+
+
+def _control_chars(text: str) -> list[str]:
+    """Control and invisible format characters (NUL, ESC, zero-width space, bidi marks...); tab and
+    newlines are whitespace, not controls."""
+    return [ch for ch in text if ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cf")]
+
+
+def _drop_controls(text: str) -> str:
+    bad = set(_control_chars(text))
+    return "".join(ch for ch in text if ch not in bad) if bad else text
 
 
 def _strip_wrappers(text: str) -> str:
@@ -185,11 +213,19 @@ def prepare(gold: Any, pred: Any) -> tuple[MathVerdict | None, str, str]:
         return MathVerdict(False, f"answer too long to check ({len(p)} chars > {MAX_PRED_CHARS}); not checked"), g, ""
     if len(g) > MAX_GOLD_CHARS:
         return MathVerdict(False, f"gold answer too long ({len(g)} chars > {MAX_GOLD_CHARS})"), "", p
-    g, p = _strip_wrappers(g), _strip_wrappers(p)
+    controls = _control_chars(p)
+    if controls:  # never dropped: 7<NUL>5 must not read as 75
+        return MathVerdict(False, f"answer contains control or invisible characters "
+                                  f"({', '.join(f'U+{ord(c):04X}' for c in sorted(set(controls))[:3])})"), g, p
+    g, p = _strip_wrappers(_drop_controls(g)), _strip_wrappers(p)
     if not p:
         return MathVerdict(False, "empty answer"), g, p
     if _WS.sub(" ", g) == _WS.sub(" ", p):
         return MathVerdict(True, "identical to the reference answer"), g, p
+    if _APPROX.search(p) and not _APPROX.search(g):
+        return MathVerdict(False, "an approximate answer (\\approx) is not the exact value asked for"), g, p
+    if _PROSE.search(p) and not _PROSE.search(g):
+        return MathVerdict(False, "answer is prose, not a math expression: give only the final answer"), g, p
     balanced, depth = _nesting(p)
     if not balanced:
         return MathVerdict(False, "answer has unbalanced braces"), g, p
@@ -633,4 +669,4 @@ def check_math_batch(pairs: Iterable[Sequence[Any]], workers: int | None = None,
 
 
 __all__ = ["MathVerdict", "MathPool", "check_math", "check_math_batch", "default_pool", "set_default_pool",
-           "prepare", "DEFAULT_TIMEOUT", "MAX_PRED_CHARS"]
+           "prepare", "DEFAULT_TIMEOUT", "MAX_PRED_CHARS", "PROSE_WORDS"]
