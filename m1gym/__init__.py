@@ -17,3 +17,13 @@ if os.environ.get("M1GYM_NO_AUTOLOAD") != "1":
     from .registry import _load_builtins
 
     _load_builtins()
+
+
+def __getattr__(name: str):
+    # PrimeIntellect verifiers: `vf.load_environment("m1gym", env=...)` imports this package and calls
+    # its load_environment (resolved lazily: it imports verifiers and datasets)
+    if name == "load_environment":
+        from .integrations.verifiers import load_environment
+
+        return load_environment
+    raise AttributeError(f"module 'm1gym' has no attribute {name!r}")

@@ -21,6 +21,7 @@ PLUGIN_MODULES = (
     "m1gym.envs.code.cli",
     "m1gym.envs.swe.cli",
     "m1gym.service.cli",
+    "m1gym.integrations.cli",
     "m1gym.genrm.cli",
     "m1gym.trainer.cli",
     "m1gym.curriculum.cli",
