@@ -175,3 +175,56 @@ def test_bundled_examples_pass_their_own_reference(env):
 def test_generate_is_not_available(env):
     with pytest.raises(NotImplementedError):
         env.generate(0)
+
+
+VERL_GSM_PROMPT = "Let's think step by step and output the final answer after \"####\"."
+
+
+def test_verl_gsm8k_prompt_accepts_its_own_answer_convention(env, tmp_path):
+    """verl's GSM8K parquet asks for the answer after '####'; a response that does so scores, and
+    the marker counts only where that prompt asked for it."""
+    rows = [{"data_source": "openai/gsm8k", "ability": "math", "extra_info": {"index": 0},
+             "prompt": [{"role": "user", "content": "Natalia sold 48 clips in April and half as many in May. "
+                                                    "How many in all? " + VERL_GSM_PROMPT}],
+             "reward_model": {"style": "rule", "ground_truth": "72"}},
+            {"data_source": "openai/gsm8k", "ability": "math", "extra_info": {"index": 1},
+             "prompt": [{"role": "user", "content": "A shop has 1,500 pens and sells none. How many pens? "
+                                                    + VERL_GSM_PROMPT}],
+             "reward_model": {"style": "rule", "ground_truth": "1500"}}]
+    natalia, pens = env.load(write_parquet(tmp_path / "gsm8k.parquet", rows))
+    assert natalia.meta["answer_marker"] == "####"
+    score = lambda task, text: env.score(task, text).reward  # noqa: E731
+    assert score(natalia, "48 / 2 = 24 in May, 48 + 24 = 72.\n#### 72") == 1.0
+    assert score(natalia, "<think>48 + 24</think>\n#### 72") == 1.0
+    assert score(natalia, "<think>#### 1</think> so #### 72.") == 1.0  # only after the think block
+    assert score(pens, "#### 1,500") == score(pens, "#### $1500") == 1.0
+    assert score(natalia, "<answer>72</answer>") == 1.0  # the usual contract still holds
+    assert score(natalia, "#### 71") == 0.0
+    # hedging and truncation get nothing
+    assert score(natalia, "#### 71\n#### 72") == 0.0
+    assert score(natalia, "<think>so #### 72") == 0.0
+    assert score(natalia, "####") == 0.0 and score(natalia, "#### " + "7" * 500) == 0.0
+    # a bad <answer> is not rescued by a marker
+    assert score(natalia, "<answer>71</answer>\n#### 72") == 0.0
+    assert score(natalia, "<answer>1</answer><answer>2</answer>\n#### 72") == 0.0
+    # batch scoring agrees
+    batch = env.score_batch([natalia] * 3, ["#### 72", "#### 70", "x"])
+    assert [s.reward for s in batch] == [1.0, 0.0, 0.0]
+
+
+def test_marker_counts_only_where_the_prompt_asked(env, tmp_path):
+    """A GSM8K file with our own prompt (<answer> instruction): '#### 7' is no answer, and a hostile
+    '####' in a response or in a task's meta from elsewhere creates nothing."""
+    tasks = list(env.load(write_jsonl(tmp_path / "gsm.jsonl", GSM_ROWS), preset="gsm8k"))
+    assert "answer_marker" not in tasks[0].meta
+    assert env.score(tasks[0], "#### 7").reward == 0.0
+    assert env.score(tasks[0], "The answer is 7.\n#### 7").reward == 0.0
+    rows = [{"data_source": "openai/gsm8k", "prompt": [{"role": "user", "content": "What is 3 + 4? Use ####."}],
+             "reward_model": {"ground_truth": "7"}}]
+    (task,) = env.load(write_jsonl(tmp_path / "vague.jsonl", rows))
+    assert "answer_marker" not in task.meta and env.score(task, "#### 7").reward == 0.0
+    # task JSON round trip keeps the marker (a remote scorer sees the same task)
+    rows[0]["prompt"][0]["content"] = "What is 3 + 4? " + VERL_GSM_PROMPT
+    (marked,) = env.load(write_jsonl(tmp_path / "marked.jsonl", rows))
+    again = m1gym.Task.from_json(marked.to_json())
+    assert env.score(again, "#### 7").reward == 1.0

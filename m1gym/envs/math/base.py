@@ -73,6 +73,10 @@ class MathEnv(Environment):
             return None, Score.fail("no final answer found", format_ok=False)
         return answer, None
 
+    def _extract_for(self, task: Task, response: str) -> tuple[str | None, Score | None]:
+        """The answer of a response to this task (an env may accept a task's own answer convention)."""
+        return self._extract(response)
+
     @staticmethod
     def _gold(task: Task) -> str | None:
         gold = task.answer
@@ -95,7 +99,7 @@ class MathEnv(Environment):
         gold = self._gold(task)
         if gold is None:
             return Score.fail("task has no gold answer (task.answer must be a non-empty string)")
-        answer, failed = self._extract(response)
+        answer, failed = self._extract_for(task, response)
         if failed is not None:
             return failed
         verdict = check_math(gold, answer, timeout=self.config.get("timeout", self.check_timeout))
@@ -121,7 +125,7 @@ class MathEnv(Environment):
                 if gold is None:
                     scores[i] = Score.fail("task has no gold answer (task.answer must be a non-empty string)")
                     continue
-                answer, failed = self._extract(coerce_response(response))
+                answer, failed = self._extract_for(task, coerce_response(response))
                 if failed is not None:
                     scores[i] = failed
                 else:

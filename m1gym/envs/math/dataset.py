@@ -10,6 +10,12 @@ Presets (``preset="auto"`` picks the first whose fields a file's first row has):
     verl    prompt (chat messages), reward_model.ground_truth, data_source         verl parquet
     plain   problem, answer (optional solution)
 
+A prompt that asks for the final answer after ``####`` (verl's GSM8K preprocessing: "Let's think step
+by step and output the final answer after \"####\".") marks its task (``meta["answer_marker"]``),
+and a response to that task may give its answer as GSM8K does, on a line ``#### 72`` after the
+think block (exactly one such marker; ``<answer>`` and ``\boxed{}`` still count first). Tasks whose
+prompt did not ask for it never take an answer from ``####``.
+
 A custom mapping overrides or replaces a preset: ``fields={"problem": "q", "answer": "a",
 "solution": "worked"}``; dotted names reach into nested objects (``reward_model.ground_truth``).
 Nothing in a row is ever evaluated; a missing file or field is a clear error naming the fix.
@@ -23,9 +29,9 @@ import os
 import re
 from typing import Any, Iterable, Iterator
 
-from ...core import Task
+from ...core import Score, Task
 from ...registry import register
-from ...verifiers.extract import last_boxed
+from ...verifiers.extract import answer_region, answer_tags, boxed_all, last_boxed
 from .base import ANSWER_INSTRUCTION, MathEnv
 
 PRESETS: dict[str, dict[str, str]] = {
@@ -146,6 +152,35 @@ def _text(value: Any) -> str | None:
     return None
 
 
+MARKER = "####"
+#: a prompt asking for the answer after "####" (verl: 'output the final answer after "####"')
+_ASKS_FOR_MARKER = re.compile(r"final answer\b[^.\n]{0,60}" + MARKER, re.IGNORECASE)
+_MAX_MARKED_ANSWER = 200
+
+
+def asks_for_marker(prompt_text: str) -> bool:
+    return bool(_ASKS_FOR_MARKER.search(prompt_text))
+
+
+def marked_answer(response: str) -> tuple[str | None, str]:
+    """The answer given as ``#### x`` (the rest of that line) in the answer region, or (None, why)."""
+    region = answer_region(response)
+    if region is None:
+        return None, "think block never closed (truncated response?)"
+    count = region.count(MARKER)
+    if count != 1:
+        return None, (f"{count} '{MARKER}' answers; expected exactly one" if count else
+                      f"no final answer: expected <answer>...</answer>, \\boxed{{...}} or a '{MARKER} n' line")
+    line = region.split(MARKER, 1)[1].split("\n", 1)[0].strip().rstrip(".").strip()
+    if line.startswith("$"):
+        line = line[1:].strip()
+    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", line):
+        line = line.replace(",", "")
+    if not line or len(line) > _MAX_MARKED_ANSWER:
+        return None, f"empty or over-long answer after '{MARKER}'"
+    return line, "ok"
+
+
 def gsm8k_split(answer: str) -> tuple[str, str | None]:
     """GSM8K 'answer' field -> (solution text, final answer after ####)."""
     if "####" not in answer:
@@ -161,6 +196,19 @@ class MathDataset(MathEnv):
     levels = ()
     procedural = False
     version = "1"
+
+    def _extract_for(self, task: Task, response: str) -> tuple[str | None, Score | None]:
+        answer, failed = self._extract(response)
+        meta = task.meta if isinstance(task.meta, dict) else {}
+        if failed is None or meta.get("answer_marker") != MARKER:
+            return answer, failed
+        region = answer_region(response)
+        if region is None or answer_tags(region) or boxed_all(region) or not failed.reason.startswith("format: no final answer"):
+            return answer, failed  # a broken think block or a bad tag/boxed answer: that verdict stands
+        marked, why = marked_answer(response)
+        if marked is None:
+            return None, Score.fail(f"format: {why}", format_ok=False)
+        return marked, None
 
     def examples(self, n: int = 5, seed: int = 0) -> list[Task]:
         """Tasks from the small bundled file (plain preset), for checks and demos."""
@@ -246,6 +294,8 @@ class MathDataset(MathEnv):
                 meta[name] = row[extra]  # a dataset's "level" is its own label, not our 0-4 level
         if solution:
             meta["solution"] = solution.strip()
+        if asks_for_marker("\n".join(m["content"] for m in messages)):
+            meta["answer_marker"] = MARKER  # the prompt asks for "#### n": accept that answer form
         task = self.make_task(key, "", answer.strip(), meta)
         task.prompt = messages
         return task
