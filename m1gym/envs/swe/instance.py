@@ -16,12 +16,19 @@ Fields (SWE-bench's, plus a few of ours, all optional):
     repo_dir      where the repository lies in the image (default ``/testbed``).
     pip_packages  requirement strings installed in the (repo, version) environment image.
     sample        name of a bundled sample (its repository ships as package data).
+
+Grading runs pytest and reads its JUnit report, so test ids are pytest node ids
+(``tests/test_x.py::test_y``, or a bare test name when unique). Rows of SWE-bench's current harness
+format (``eval_script`` and ``log_parser``, with an ``image`` whose tests run inside a conda env
+through that script) and unittest/Django-style ids (``test_y (app.tests.XTests)``) are refused with
+an error naming the fix: m1gym does not run SWE-bench's eval scripts or log parsers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -32,6 +39,37 @@ SAMPLES_DIR = Path(__file__).with_name("samples")
 DEFAULT_TEST_CMD = "python -m pytest -q -p no:cacheprovider"
 DEFAULT_REPO_DIR = "/testbed"
 REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement", "patch", "test_patch", "FAIL_TO_PASS")
+#: fields of SWE-bench harness rows: the tests run through the row's script, read by its log parser
+HARNESS_FIELDS = ("eval_script", "log_parser")
+#: a unittest/Django test description, "test_name (module.Class)": never a pytest node id
+_UNITTEST_ID = re.compile(r"^\w+ \([\w.]+\)")
+
+
+def _refuse_harness_rows(data: dict[str, Any], where: str) -> None:
+    harness = [k for k in HARNESS_FIELDS if data.get(k) not in (None, "")]
+    if harness:
+        parser = f" (log parser {str(data.get('log_parser'))[:60]!r})" if data.get("log_parser") else ""
+        raise TaskFormatError(
+            f"{where}: a SWE-bench harness row ({', '.join(harness)} set){parser}: its tests run through the row's "
+            "eval_script inside the image's conda env and are read by SWE-bench's log parser, which m1gym does not "
+            "run (it runs pytest and reads a JUnit report). Grade such rows with SWE-bench's harness, or drop "
+            "eval_script, log_parser and image to grade a pytest repository in m1gym's own per-repo image")
+    ids = [t for key in ("FAIL_TO_PASS", "PASS_TO_PASS") for t in _id_list(data.get(key))]
+    odd = [t for t in ids if _UNITTEST_ID.match(t)]
+    if odd:
+        raise TaskFormatError(
+            f"{where}: test id {odd[0]!r} is a unittest/Django description, not a pytest node id "
+            "(path::name); m1gym grades by pytest's JUnit report, where it would never match. Give pytest node ids, "
+            "or grade this repository with SWE-bench's harness")
+
+
+def _id_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except json.JSONDecodeError:
+            return []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 @dataclass
@@ -63,6 +101,7 @@ class Instance:
         if missing:
             raise TaskFormatError(f"{where}: SWE instance is missing field(s) {missing}; expected SWE-bench's "
                                   f"fields ({', '.join(REQUIRED)}, PASS_TO_PASS, version)")
+        _refuse_harness_rows(data, where)
         kw: dict[str, Any] = {}
         for name in cls.__dataclass_fields__:
             if name not in data or data[name] is None:
