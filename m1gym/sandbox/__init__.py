@@ -10,9 +10,9 @@ SandboxUnavailable naming `m1gym sandbox doctor` when the daemon or the base ima
 """
 
 from .base import (DOCTOR_HINT, Limits, LocalSandbox, RunResult, Sandbox, SandboxError, SandboxUnavailable,
-                   Session)
+                   Session, run_deadline)
 from .docker_sandbox import DockerSandbox, default_sandbox
 from .image import base_image_tag
 
 __all__ = ["Sandbox", "Session", "Limits", "RunResult", "SandboxError", "SandboxUnavailable", "DockerSandbox",
-           "LocalSandbox", "default_sandbox", "base_image_tag", "DOCTOR_HINT"]
+           "LocalSandbox", "default_sandbox", "base_image_tag", "DOCTOR_HINT", "run_deadline"]

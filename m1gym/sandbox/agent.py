@@ -18,6 +18,9 @@ Python programs may run in fork-server mode (``"python": true``): the child is a
 interpreter that drops privileges and runs the script with ``runpy`` (see ``_run_python``), which
 saves the interpreter start-up on every test.
 
+The agent watches its stdin during a run as well: when the host goes away (its stdin hangs up),
+it kills the run and exits at once instead of at the run's wall limit.
+
 Requests (``op``): ping | put | run | get | reset.  Responses carry the request's ``id``.
 """
 
@@ -370,6 +373,15 @@ def _run_python(argv, cwd, env):
         os._exit(code)
 
 
+def _host_gone():
+    """The host closed our stdin (its process died, or it timed the item out and dropped the
+    container) while a run was going: nobody will read the result, so end every process of the
+    run now and exit; the container, started with auto-remove, goes with us. Without this a run
+    (a compile bomb, a client's long time limit) would go on until its own wall limit."""
+    kill_all()
+    os._exit(0)
+
+
 def op_run(req):
     cmd = req["cmd"]
     if not isinstance(cmd, list) or not cmd or not all(isinstance(c, str) for c in cmd):
@@ -415,6 +427,7 @@ def op_run(req):
         os.set_blocking(fd, False)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
+    poller.register(0, 0)  # hang-up only: the host went away (see _host_gone)
     poller.register(out_r, select.POLLIN)
     poller.register(err_r, select.POLLIN)
     pending = memoryview(stdin_data)
@@ -486,6 +499,8 @@ def op_run(req):
             killed = "memory"
             break
         for fd, ev in poller.poll(min(timeout, 0.05) * 1000):
+            if fd == 0:
+                _host_gone()
             if fd == pidfd:
                 exited = True
             elif fd == stdin_w:

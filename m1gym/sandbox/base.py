@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import contextvars
 import math
 import os
 import resource
@@ -112,6 +113,47 @@ class Limits:
 
 #: why a run was stopped
 KILL_REASONS = ("wall", "cpu", "memory", "output")
+
+_DEADLINE: contextvars.ContextVar = contextvars.ContextVar("m1gym_sandbox_deadline", default=None)
+
+
+@contextlib.contextmanager
+def run_deadline(seconds: float | None) -> Iterator[None]:
+    """Every sandbox run started inside this block (in this thread or task) ends within ``seconds``
+    of entering it, whatever its own limits say: its wall limit is cut to the time left, and a run
+    started after the deadline is not started (``killed="wall"``). A server sets it per item, so a
+    client's task (a long time limit times many tests, a compile bomb) can not keep a container
+    busy past the item's time. Nested blocks keep the earlier deadline; None sets none."""
+    if seconds is None:
+        yield
+        return
+    end = time.monotonic() + max(0.0, float(seconds))
+    outer = _DEADLINE.get()
+    token = _DEADLINE.set(end if outer is None else min(outer, end))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds until the ``run_deadline`` in force, or None without one."""
+    end = _DEADLINE.get()
+    return None if end is None else end - time.monotonic()
+
+
+def deadline_limits(lim: Limits) -> Limits | None:
+    """``lim`` with its wall limit cut to the deadline in force; None when no time is left."""
+    left = time_left()
+    if left is None or left >= lim.wall_s:
+        return lim
+    if left <= 0.01:
+        return None
+    return lim.with_(wall_s=left, cpu_s=min(lim.cpu, left))
+
+
+def deadline_passed() -> RunResult:
+    return RunResult(exit_code=None, killed="wall", stderr=b"not started: the caller's deadline has passed")
 
 
 @dataclass
@@ -250,7 +292,9 @@ class LocalSession(Session):
             os.chmod(full, mode)
 
     def run(self, cmd, *, stdin=b"", limits=None, files=None, collect=(), cwd=".", env=None, python=False):
-        lim = limits or self.limits
+        lim = deadline_limits(limits or self.limits)
+        if lim is None:
+            return deadline_passed()
         cmd = list(cmd)
         if cmd and cmd[0] == "python3":
             cmd[0] = sys.executable  # the interpreter running m1gym, not whatever shim is on PATH

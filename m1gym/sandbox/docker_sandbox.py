@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .base import (DOCTOR_HINT, FileData, Limits, RunResult, Sandbox, SandboxError, SandboxUnavailable, Session,
-                   _as_bytes, check_rel_path)
+                   _as_bytes, check_rel_path, deadline_limits, deadline_passed, time_left)
 from .image import SANDBOX_UID, base_image_tag
 
 LABEL = "m1gym.sandbox"
@@ -404,9 +404,11 @@ class DockerSession(Session):
             env: Mapping[str, str] | None = None, python: bool = False) -> RunResult:
         """``python=True`` with ``cmd = ["python3", script, *args]`` runs the script in a fork of the
         agent's interpreter (no interpreter start-up; see ``agent._run_python``)."""
-        lim = limits or self.limits
         if isinstance(cmd, str) or not cmd:
             raise ValueError("cmd must be a non-empty list of strings (no shell string)")
+        lim = deadline_limits(limits or self.limits)  # a caller's run_deadline cuts the wall limit
+        if lim is None:
+            return deadline_passed()
         resp = self.container.request(
             "run", timeout=lim.wall_s + AGENT_SLACK_S, cmd=list(cmd),
             stdin=base64.b64encode(_as_bytes(stdin)).decode(), files=self._files(files),
@@ -494,7 +496,9 @@ class DockerSandbox(Sandbox):
         client = self._ensure()
         try:
             if self._pool is not None:
-                return DockerSession(self, lim, self._pool.acquire(lim), pooled=True)
+                left = time_left()
+                wait = 600.0 if left is None else max(1.0, min(600.0, left))
+                return DockerSession(self, lim, self._pool.acquire(lim, timeout=wait), pooled=True)
             return DockerSession(self, lim, _Container(client, self.image, lim, "fresh"), pooled=False)
         except SandboxError:
             raise

@@ -55,6 +55,8 @@ from .worker import load_imports, settle_gc
 
 log = logging.getLogger("m1gym.service")
 
+#: the env label of items whose env is not a registered one (labels never carry a client's string)
+UNKNOWN_ENV_LABEL = "unknown"
 #: paths that need no token (load balancer probes and the published schema)
 OPEN_PATHS = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 ENDPOINTS = frozenset({"/healthz", "/metrics", "/v1/envs", "/v1/tasks", "/v1/score", "/get_reward",
@@ -391,6 +393,12 @@ def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> 
         return Response(orjson.dumps({"tasks": [r[1] for r in results]}, default=str),
                         media_type="application/json")
 
+    def refused(code: str, message: str, task_id: Optional[str] = None, env: Optional[str] = None) -> dict[str, Any]:
+        """The result of an item failed before any worker saw it, counted in m1gym_items_total like
+        the others; the env label is a registered name or "unknown" (never a client's string)."""
+        metrics.items.labels(env or UNKNOWN_ENV_LABEL, code).inc()
+        return _err_result(code, message, task_id)
+
     async def score_items(items: list[tuple]) -> list[dict[str, Any]]:
         """Items as (task, env, seed, level, response[, task_id]) tuples -> result dicts, in order."""
         p = admit(len(items))
@@ -404,29 +412,29 @@ def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> 
             if task is None and task_id is not None:
                 hit = task_cache.get(task_id)
                 if hit is None:
-                    out[i] = _err_result("unknown_task", f"items.{i}: task_id {task_id!r} is not in this server's "
-                                         "task cache (tasks from /v1/tasks are kept until evicted or the server "
-                                         "restarts); send the full 'task' object instead", task_id)
+                    out[i] = refused("unknown_task", f"items.{i}: task_id {task_id!r} is not in this server's "
+                                     "task cache (tasks from /v1/tasks are kept until evicted or the server "
+                                     "restarts); send the full 'task' object instead", task_id)
                     continue
                 task_cache.move_to_end(task_id)
                 env, wire = hit
             elif task is not None:  # fully checked (Task.from_dict) in the worker, off the event loop
                 env, task_id = task.get("env"), task.get("id")
                 if not isinstance(env, str):
-                    out[i] = _err_result("invalid_task", f"items.{i}.task: the task has no 'env' string; "
-                                         "expected the form printed by `m1gym sample NAME --json`",
-                                         task_id if isinstance(task_id, str) else None)
+                    out[i] = refused("invalid_task", f"items.{i}.task: the task has no 'env' string; "
+                                     "expected the form printed by `m1gym sample NAME --json`",
+                                     task_id if isinstance(task_id, str) else None)
                     continue
             spec = specs.get(env)
             if spec is None:
                 try:
                     spec = specs[env] = get_spec(env)
                 except UnknownEnvError:
-                    out[i] = _err_result("unknown_env", f"items.{i}: {unknown_env(str(env))}", task_id)
+                    out[i] = refused("unknown_env", f"items.{i}: {unknown_env(str(env))}", task_id)
                     continue
             if task is None and wire is None and level is not None and spec.levels and level not in spec.levels:
-                out[i] = _err_result("generation_failed", f"items.{i}: level {level} is not a level of {env}; "
-                                                          f"choose one of {list(spec.levels)}")
+                out[i] = refused("generation_failed", f"items.{i}: level {level} is not a level of {env}; "
+                                                      f"choose one of {list(spec.levels)}", env=env)
                 continue
             if task is not None:
                 wire = _wire_task(task)
@@ -489,7 +497,7 @@ def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> 
         scored = await score_items([(it.get("task"), it.get("env"), it.get("seed"), it.get("level"), it["response"])
                                     for _, it in good]) if good else []
         results: list[dict[str, Any]] = [
-            _err_result("invalid_task", f"labels.{i}: {it}") if isinstance(it, LabelError) else {}
+            refused("invalid_task", f"labels.{i}: {it}") if isinstance(it, LabelError) else {}
             for i, it in enumerate(items)]
         for (i, _), r in zip(good, scored):
             results[i] = r

@@ -131,7 +131,7 @@ class _Worker:
         parent, child = ctx.Pipe()
         progress = ctx.RawArray("d", 3)  # (chunk seq, position in chunk, monotonic start of that item)
         progress[0] = -1.0
-        proc = ctx.Process(target=worker_main, args=(child, list(self.pool.imports), progress),
+        proc = ctx.Process(target=worker_main, args=(child, list(self.pool.imports), progress, self.pool.item_timeout),
                            name=f"m1gym-worker-{self.slot}")
         proc.start()
         child.close()
@@ -429,7 +429,7 @@ class RayPool:
         from .worker import WorkerActor
 
         cls = ray.remote(num_cpus=self.actor_cpus, max_restarts=0, max_concurrency=RAY_WINDOW + 1)(WorkerActor)
-        return cls.remote(list(self.imports))
+        return cls.remote(list(self.imports), self.item_timeout)
 
     async def _await(self, ref: Any, timeout: float) -> Any:
         return await asyncio.wait_for(asyncio.wrap_future(ref.future()), timeout=timeout)

@@ -7,9 +7,12 @@ serves both backends, so the process pool and Ray give the same scores by constr
 ``task`` is the task as JSON bytes (what the server sends: one flat bytes object pickles and
 unpickles for the price of a copy, where a nested dict costs a container per value), a task dict,
 or None (generate it from ``seed``/``level``). Each worker keeps the ``Task`` objects it built
-from JSON bytes in a bounded cache keyed by those exact bytes, so a task scored again (a group of
-rollouts of one prompt, a task reused across steps) is neither parsed nor checked again; the key is
-the content, so an edited task can never hit a stale entry.
+from JSON bytes in a cache bounded in entries and in bytes, keyed by those exact bytes, so a task
+scored again (a group of rollouts of one prompt, a task reused across steps) is neither parsed nor
+checked again; the key is the content, so an edited task can never hit a stale entry.
+
+Sandbox runs of an item end a little before the server's per-item timeout (``item_deadline``):
+the timeout is the server's cap on whatever time limits a client's task asks for.
 """
 
 from __future__ import annotations
@@ -28,13 +31,41 @@ import orjson
 
 from .. import registry
 from ..core import Task, TaskFormatError
+from ..sandbox.base import run_deadline
 
 Job = tuple  # (op, env, task_json_bytes | task_dict | None, seed | None, level | None, response | None)
 Result = tuple  # ("ok", dict) | ("err", code, message)
 
 #: most parsed tasks each worker keeps (JSON bytes -> Task; oldest dropped first)
 TASK_CACHE_SIZE = 8192
-_task_cache: dict[bytes, Any] = {}
+#: most task JSON bytes the cache holds (a parsed task costs about as much again); clients choose
+#: task sizes, so a count alone would let 8192 large tasks pin gigabytes in every worker
+TASK_CACHE_BYTES = 32 << 20
+#: a task larger than this is parsed every time, never cached (parsing 4 MB of JSON takes ms)
+TASK_CACHE_MAX_ENTRY = 4 << 20
+
+
+class _TaskCache(dict):
+    """JSON bytes -> Task, oldest dropped first, bounded in entries and in bytes of JSON."""
+
+    nbytes = 0
+
+    def put(self, raw: bytes, task: Any) -> None:
+        if len(raw) > TASK_CACHE_MAX_ENTRY:
+            return
+        while self and (len(self) >= TASK_CACHE_SIZE or self.nbytes + len(raw) > TASK_CACHE_BYTES):
+            oldest = next(iter(self))
+            del self[oldest]
+            self.nbytes -= len(oldest)
+        self[raw] = task
+        self.nbytes += len(raw)
+
+    def clear(self) -> None:
+        super().clear()
+        self.nbytes = 0
+
+
+_task_cache = _TaskCache()
 
 
 def _task_from_bytes(raw: bytes) -> Any:
@@ -46,10 +77,9 @@ def _task_from_bytes(raw: bytes) -> Any:
         except orjson.JSONDecodeError as exc:
             raise TaskFormatError(f"task is not valid JSON: {exc}") from None
         task = Task.from_dict(data)
-        if len(_task_cache) >= TASK_CACHE_SIZE:
-            del _task_cache[next(iter(_task_cache))]
-        _task_cache[raw] = task
+        _task_cache.put(raw, task)
     return task
+
 
 _loaded_imports: set[str] = set()
 
@@ -101,8 +131,22 @@ def _json_safe(obj: Any) -> Any:
     return json.loads(json.dumps(obj, default=str))
 
 
-def run_job(job: Job) -> Result:
-    """Score or generate one item. Never raises."""
+def item_deadline(item_timeout: Optional[float]) -> Optional[float]:
+    """Seconds a worker gives the sandbox runs of one item: a little under the server's per-item
+    timeout, so that a long run (a client's task with a long time limit, a compile bomb) ends
+    with a verdict in the worker instead of a killed worker, and no container outlives its item."""
+    if not item_timeout or item_timeout <= 0:
+        return None
+    return max(0.5 * item_timeout, item_timeout - 2.0)
+
+
+def run_job(job: Job, deadline_s: Optional[float] = None) -> Result:
+    """Score or generate one item; sandbox runs end within ``deadline_s``. Never raises."""
+    with run_deadline(deadline_s):
+        return _run_job(job)
+
+
+def _run_job(job: Job) -> Result:
     try:
         op, env_name, task_dict, seed, level, response = job
         env = registry.get_env(env_name)
@@ -135,7 +179,7 @@ def _send(conn: Any, results: list[Result]) -> None:
         conn.send([(r[0], _json_safe(r[1])) if r[0] == "ok" else r for r in results])
 
 
-def worker_main(conn: Any, imports: Sequence[str], progress: Any = None) -> None:
+def worker_main(conn: Any, imports: Sequence[str], progress: Any = None, item_timeout: Optional[float] = None) -> None:
     """Entry point of a pool worker process: load envs, then score chunks until the pipe closes.
 
     Before each item it writes (chunk seq, position, start time) into ``progress`` (shared memory),
@@ -157,6 +201,7 @@ def worker_main(conn: Any, imports: Sequence[str], progress: Any = None) -> None
     settle_gc()
     conn.send(("ready", os.getpid()))
     clock = time.monotonic
+    deadline_s = item_deadline(item_timeout)
     while True:
         try:
             msg = conn.recv()
@@ -171,7 +216,7 @@ def worker_main(conn: Any, imports: Sequence[str], progress: Any = None) -> None
                 progress[2] = clock()
                 progress[1] = pos
                 progress[0] = seq
-            results.append(run_job(job))
+            results.append(run_job(job, deadline_s))
         _send(conn, results)
 
 
@@ -191,7 +236,7 @@ class WorkerActor:
     carries its feeder's sequence number and waits for its turn: an item queued behind a hang never
     overtakes it, and one queued before a hang is never stuck behind it."""
 
-    def __init__(self, imports: Sequence[str] = ()) -> None:
+    def __init__(self, imports: Sequence[str] = (), item_timeout: Optional[float] = None) -> None:
         import threading
 
         import m1gym  # noqa: F401
@@ -203,6 +248,7 @@ class WorkerActor:
         self._running = False  # one run at a time, numbered or not
         self._next_seq = 0
         self._current: tuple = (None, 0.0)
+        self._deadline_s = item_deadline(item_timeout)
 
     def ping(self) -> int:
         return os.getpid()
@@ -218,7 +264,8 @@ class WorkerActor:
             self._running = True
             self._current = (tag, time.monotonic())
         try:
-            return [r if r[0] != "ok" else ("ok", _json_safe(r[1])) for r in map(run_job, chunk)]
+            return [r if r[0] != "ok" else ("ok", _json_safe(r[1]))
+                    for r in (run_job(job, self._deadline_s) for job in chunk)]
         finally:
             with self._turn:
                 self._running = False

@@ -1,11 +1,16 @@
 """A run's CPU and memory come from the container's cgroup (issue 15): children, waited for or not,
 and shared memory count; a loose container ceiling does not loosen the run's own limits."""
 
+import os
+import subprocess
+import sys
 import textwrap
+import time
 
 import pytest
 
-from m1gym.sandbox import Limits
+from m1gym.sandbox import Limits, run_deadline
+from m1gym.sandbox.docker_sandbox import labelled_containers
 
 pytestmark = pytest.mark.docker
 
@@ -103,3 +108,46 @@ def test_honest_run_is_measured_not_stopped(sandbox):
     assert r.ok and r.stdout == b"%d\n" % (150 * 2**20), r
     assert 140 <= r.mem_peak_mb < 256 and r.cpu_s >= 0.3
     assert again.ok and again.mem_peak_mb < 64  # the first run's memory is not charged to the next
+
+
+def test_run_deadline_cuts_every_run_of_the_block(sandbox):
+    """A server's per-item cap beats a task's own limits: runs end by the deadline, later ones do not start."""
+    lim = Limits(wall_s=120, cpu_s=120)
+    with sandbox.session(lim) as s:
+        with run_deadline(1.5):
+            first = run(s, "import time; time.sleep(100)", limits=lim)
+            time.sleep(0.3)
+            late = run(s, "import time; time.sleep(100)", limits=lim)
+        after = run(s, "print('free')", limits=lim)
+    assert first.killed == "wall" and first.wall_s < 100, first
+    assert late.killed == "wall" and not late.ok
+    assert after.ok and after.stdout == b"free\n"
+
+
+@pytest.mark.parametrize("python", [False, True], ids=["exec", "fork-server"])
+def test_container_goes_when_its_owner_dies_during_a_run(sandbox, python):
+    """The host process is killed (a worker replaced after an item timeout) while its run has a
+    long wall limit: the agent sees its stdin hang up, kills the run and exits at once."""
+    client = sandbox._ensure()
+    code = textwrap.dedent(f"""
+        import os
+        from m1gym.sandbox import DockerSandbox, Limits
+        lim = Limits(wall_s=600, cpu_s=600)
+        s = DockerSandbox(pool=False).session(lim)
+        print(s.container.id, flush=True)
+        s.run(["python3", "-c", "import time; time.sleep(600)"], limits=lim, python={python!r})
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "M1GYM_NO_AUTOLOAD": "1"})
+    cid = proc.stdout.readline().strip()
+    time.sleep(1.0)  # the run has started
+    proc.kill()
+    proc.wait(timeout=30)
+
+    def running():
+        return [c for c in labelled_containers(client) if c.id == cid and c.status == "running"]
+
+    give_up = time.monotonic() + 15  # far below the run's 600 s wall limit
+    while running() and time.monotonic() < give_up:
+        time.sleep(0.2)
+    assert running() == []

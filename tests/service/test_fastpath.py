@@ -96,6 +96,21 @@ def test_task_cache_is_bounded(echo_env, monkeypatch):
     assert b"test/echo:4" in list(worker._task_cache)[-1]
 
 
+def test_task_cache_is_bounded_in_bytes(echo_env):
+    """Clients choose task sizes: 30 distinct 8 MB tasks must not stay in a worker (issue 15)."""
+    pad = "x" * (8 << 20)
+    for k in range(30):
+        task = {**TASK, "id": f"test/echo:{k}", "meta": {"pad": pad}}
+        assert worker.run_job(("score", "test/echo", orjson.dumps(task), None, None, "x"))[0] == "ok"
+    held = sum(len(raw) for raw in worker._task_cache)
+    assert held <= worker.TASK_CACHE_BYTES and worker._task_cache.nbytes == held
+    small = [orjson.dumps({**TASK, "id": f"test/echo:s{k}", "meta": {"pad": "y" * (1 << 20)}}) for k in range(40)]
+    for raw in small:  # tasks under the entry cap are cached, oldest dropped when the bytes run out
+        assert worker.run_job(("score", "test/echo", raw, None, None, "x"))[0] == "ok"
+    assert small[-1] in worker._task_cache and small[0] not in worker._task_cache
+    assert sum(len(raw) for raw in worker._task_cache) == worker._task_cache.nbytes <= worker.TASK_CACHE_BYTES
+
+
 def test_ray_actor_runs_calls_in_its_feeders_order(monkeypatch):
     """A threaded actor may start its calls in any order; ``run`` waits for its sequence number, so
     an item never overtakes (or gets stuck behind) a later one, such as a hang."""
@@ -106,7 +121,7 @@ def test_ray_actor_runs_calls_in_its_feeders_order(monkeypatch):
     monkeypatch.setattr(worker, "settle_gc", lambda: None)
     order: list = []
 
-    def fake_run_job(job):
+    def fake_run_job(job, deadline_s=None):
         order.append(job)
         time.sleep(0.02)
         return ("ok", {"job": job})
