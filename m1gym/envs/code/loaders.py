@@ -16,14 +16,18 @@ The format is detected per record:
   one JSON value per line and output one JSON value).
 * HumanEval (``prompt``, ``test`` with ``def check(candidate)``, ``entry_point``,
   ``canonical_solution``): the asserts are parsed with ``ast`` (never executed) into call-based
-  tests; ``assert candidate(...) == literal``, ``assert candidate(...)``, ``assert not
-  candidate(...)``, ``is True/False`` and ``abs(candidate(...) - x) < tol`` are understood. A
-  problem with any other kind of assert is skipped (its reason is recorded in ``LoadReport``),
-  because running the dataset's check code inside the program's process would let the program
-  defeat it.
+  tests; ``assert candidate(...) == value``, ``assert candidate(...)``, ``assert not
+  candidate(...)``, ``is True/False``, ``tuple(candidate(...)) == tuple(value)`` and
+  ``abs(candidate(...) - x) < tol`` are understood, where a value is a literal or constant arithmetic
+  (``2.0/3.0``, ``'ab' + 'c'``, ``0**0``), and a ``for x in range(...)`` loop of such asserts is
+  unrolled. ``assert True, "..."`` (HumanEval's debugging placeholders) is ignored. A problem with
+  any other statement (random tests, calls of the reference solution) is skipped, its reason
+  recorded in ``LoadReport``, because running the dataset's check code inside the program's process
+  would let the program defeat it: 158 of HumanEval's 164 problems load.
 * m1gym's own format (``tests`` present; see ``problem.py``), or a directory of problem dirs.
 
-Files: ``.jsonl`` (one record a line), ``.json`` (a list, one object, or ``{"problems": [...]}``).
+Files: ``.jsonl`` (one record a line), ``.json`` (a list, one object, or ``{"problems": [...]}``),
+either gzipped (``.jsonl.gz``, as HumanEval ships).
 """
 
 from __future__ import annotations
@@ -199,8 +203,81 @@ def _is_candidate_call(node: ast.AST) -> bool:
         and not node.keywords
 
 
-def _literal(node: ast.AST) -> Any:
-    return ast.literal_eval(node)
+_ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+          ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b,
+          ast.Pow: lambda a, b: a ** b}
+#: pure builtins a test's constant expressions may call (``str(x)`` in a loop over ``range``)
+_PURE_CALLS = {"str": str, "int": int, "float": float, "len": len, "abs": abs, "list": list, "tuple": tuple,
+               "range": range}
+_MAX_SIZE = 100_000
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _literal(node: ast.AST, env: dict[str, Any] | None = None) -> Any:
+    """The value of a constant expression: Python literals, arithmetic on numbers, ``+`` on strings
+    and lists, a loop variable, and a few pure builtins on those. Never a name of the test's module,
+    never an attribute or any other call: nothing from the dataset runs."""
+    env = env or {}
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.Tuple, ast.List)):
+        items = [_literal(e, env) for e in node.elts]
+        return tuple(items) if isinstance(node, ast.Tuple) else items
+    if isinstance(node, ast.Name) and node.id in env:
+        return env[node.id]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _literal(node.operand, env)
+        if _is_number(v):
+            return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+        a, b = _literal(node.left, env), _literal(node.right, env)
+        if _is_number(a) and _is_number(b):
+            if isinstance(node.op, ast.Pow) and (abs(b) > 64 or abs(a) > 10 ** 6):
+                raise ValueError("power too large")
+            if isinstance(node.op, ast.Mult) and max(abs(a), abs(b)) > 10 ** 12:
+                raise ValueError("constant too large")
+            return _ARITH[type(node.op)](a, b)
+        if isinstance(node.op, ast.Add) and type(a) is type(b) and isinstance(a, (str, list, tuple)) \
+                and len(a) + len(b) <= _MAX_SIZE:
+            return a + b
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS
+            and node.func.id not in env and not node.keywords and len(node.args) <= 3):
+        args = [_literal(a, env) for a in node.args]
+        if node.func.id == "range" and not all(isinstance(a, int) and abs(a) <= _MAX_SIZE for a in args):
+            raise ValueError("range too large")
+        out = _PURE_CALLS[node.func.id](*args)
+        return list(out) if isinstance(out, range) else out
+    return ast.literal_eval(node)  # sets, dicts, bytes ...; raises ValueError for anything else
+
+
+def _loop_values(stmt: ast.For) -> list[Any] | None:
+    """The values of ``for x in <constant sequence>:`` whose body is asserts only, else None."""
+    if not isinstance(stmt.target, ast.Name) or stmt.orelse:
+        return None
+    if not all(isinstance(b, ast.Assert) for b in stmt.body):
+        return None
+    try:
+        values = _literal(stmt.iter)
+    except (ValueError, TypeError, SyntaxError, ZeroDivisionError, RecursionError):
+        return None
+    return list(values) if isinstance(values, (list, tuple)) and len(values) <= 1000 else None
+
+
+def _unwrap_sequence(node: ast.AST) -> ast.AST:
+    """``tuple(x)`` / ``list(x)`` -> x: HumanEval compares sequences that way; our call tests compare
+    the returned sequence as a JSON list, which is the same check."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("tuple", "list")
+            and len(node.args) == 1 and not node.keywords):
+        return node.args[0]
+    return node
+
+
+def _is_assert_true(stmt: ast.AST) -> bool:
+    """``assert True[, "message"]``: HumanEval's debugging placeholders, which test nothing."""
+    return isinstance(stmt, ast.Assert) and isinstance(stmt.test, ast.Constant) and stmt.test.value is True
 
 
 def _humaneval_asserts(test_src: str) -> tuple[list[dict], float | None]:
@@ -210,33 +287,45 @@ def _humaneval_asserts(test_src: str) -> tuple[list[dict], float | None]:
         raise ProblemFormatError("no `def check(candidate)` in the test code")
     tests: list[dict] = []
     tol: float | None = None
+    steps: list[tuple[ast.AST, dict[str, Any]]] = []
     for stmt in check.body:
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-            continue  # docstring
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Constant, ast.Name)):
+            continue  # a docstring, or a bare name such as `print` (a no-op)
+        if isinstance(stmt, ast.For) and (values := _loop_values(stmt)) is not None:
+            steps.extend((b, {stmt.target.id: v}) for v in values for b in stmt.body)
+            continue
+        steps.append((stmt, {}))
+    for stmt, env in steps:
+        if _is_assert_true(stmt):
+            continue
         if not isinstance(stmt, ast.Assert):
             raise ProblemFormatError(f"unsupported statement on line {stmt.lineno}: only asserts are converted")
         t = stmt.test
+        lit = lambda n: _literal(n, env)  # noqa: E731
         try:
-            if isinstance(t, ast.Compare) and len(t.ops) == 1 and _is_candidate_call(t.left):
+            if isinstance(t, ast.Compare) and len(t.ops) == 1 and _is_candidate_call(_unwrap_sequence(t.left)):
                 op, right = t.ops[0], t.comparators[0]
-                if isinstance(op, (ast.Eq, ast.Is)):
-                    tests.append({"args": [_literal(a) for a in t.left.args], "expected": _literal(right)})
+                call = _unwrap_sequence(t.left)
+                if isinstance(op, ast.Eq) or (isinstance(op, ast.Is) and isinstance(right, ast.Constant)):
+                    right = _unwrap_sequence(right) if call is not t.left else right
+                    tests.append({"args": [lit(a) for a in call.args], "expected": lit(right)})
                     continue
             if _is_candidate_call(t):
-                tests.append({"args": [_literal(a) for a in t.args], "expected": True})
+                tests.append({"args": [lit(a) for a in t.args], "expected": True})
                 continue
             if isinstance(t, ast.UnaryOp) and isinstance(t.op, ast.Not) and _is_candidate_call(t.operand):
-                tests.append({"args": [_literal(a) for a in t.operand.args], "expected": False})
+                tests.append({"args": [lit(a) for a in t.operand.args], "expected": False})
                 continue
             if (isinstance(t, ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], (ast.Lt, ast.LtE))
-                    and isinstance(t.left, ast.Call) and isinstance(t.left.func, ast.Name) and t.left.func.id == "abs"
+                    and isinstance(t.left, ast.Call) and isinstance(t.left.func, (ast.Name, ast.Attribute))
+                    and ast.unparse(t.left.func) in ("abs", "math.fabs")
                     and len(t.left.args) == 1 and isinstance(t.left.args[0], ast.BinOp)
                     and isinstance(t.left.args[0].op, ast.Sub) and _is_candidate_call(t.left.args[0].left)):
                 call = t.left.args[0].left
-                tests.append({"args": [_literal(a) for a in call.args], "expected": _literal(t.left.args[0].right)})
-                tol = max(tol or 0.0, float(_literal(t.comparators[0])))
+                tests.append({"args": [lit(a) for a in call.args], "expected": lit(t.left.args[0].right)})
+                tol = max(tol or 0.0, float(lit(t.comparators[0])))
                 continue
-        except (ValueError, TypeError, SyntaxError):
+        except (ValueError, TypeError, SyntaxError, ZeroDivisionError, RecursionError, OverflowError):
             raise ProblemFormatError(f"assert on line {stmt.lineno} uses non-literal arguments") from None
         raise ProblemFormatError(f"assert on line {stmt.lineno} has an unsupported form")
     if not tests:
@@ -286,7 +375,13 @@ CONVERTERS = {"apps": from_apps, "codecontests": from_codecontests, "livecodeben
 
 
 def _records(path: Path) -> Iterator[dict]:
-    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".gz":  # HumanEval ships as HumanEval.jsonl.gz
+        import gzip
+
+        text = gzip.decompress(path.read_bytes()).decode("utf-8")
+        path = path.with_suffix("")
+    else:
+        text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
         for n, line in enumerate(text.splitlines(), 1):
             if line.strip():
