@@ -64,6 +64,14 @@ def trl_items(completions: Sequence[Any], columns: dict[str, Any], env: Optional
     return items
 
 
+#: keyword arguments TRL adds beside the dataset columns
+TRL_EXTRAS = frozenset({"trainer_state", "environments", "log_extra", "log_metric"})
+
+
+def _data_columns(columns: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in columns.items() if k not in TRL_EXTRAS}
+
+
 def _rewards(results: list[dict[str, Any]]) -> list[Optional[float]]:
     return [None if r.get("error") else float(r["reward"]) for r in results]
 
@@ -80,9 +88,7 @@ class RewardFunction:
 
     def __call__(self, prompts: Any = None, completions: Any = None, completion_ids: Any = None,
                  **columns: Any) -> list[Optional[float]]:
-        columns.pop("trainer_state", None)
-        columns.pop("environments", None)
-        items = trl_items(completions or [], columns, self.env, self.task_column)
+        items = trl_items(completions or [], _data_columns(columns), self.env, self.task_column)
         return _rewards(_service.client(self.server_url, self.token).score_raw(items))
 
     def __repr__(self) -> str:
@@ -94,9 +100,7 @@ async def m1gym_reward_async(prompts: Any = None, completions: Any = None, compl
                              env: Optional[str] = None, task_column: str = "task",
                              **columns: Any) -> list[Optional[float]]:
     """The coroutine behind ``trl_reward_async`` (module-level so a partial of it pickles)."""
-    columns.pop("trainer_state", None)
-    columns.pop("environments", None)
-    items = trl_items(completions or [], columns, env, task_column)
+    items = trl_items(completions or [], _data_columns(columns), env, task_column)
     return _rewards(await _service.aclient(server_url, token).score_raw(items))
 
 

@@ -102,7 +102,7 @@ def build_item(data_source: Any, solution_str: str, ground_truth: Any, extra_inf
     name = name or default_env
     if not name:
         raise LabelError(
-            f"{where}: ground truth {str(label)[:60]!r} is a bare answer and no env is known for this data_source "
+            f"{where}: ground_truth {str(label)[:60]!r} is a bare answer and no env is known for this data_source "
             f"(it is neither an env the reward service serves nor one of verl's data sources m1gym maps: "
             f"{', '.join(sorted(VERL_DATA_SOURCES))}, aime*). Fix: set custom_reward_function.reward_kwargs.env "
             "(every sample) or .default_env (unknown data sources), or write Task JSON ground truths with "
