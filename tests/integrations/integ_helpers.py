@@ -67,7 +67,8 @@ def m1gym_score(task, response: str) -> float:
 
     with tempfile.TemporaryDirectory() as tmp:
         tpath, rpath = Path(tmp, "task.json"), Path(tmp, "response.txt")
-        tpath.write_text(task.to_json() if hasattr(task, "to_json") else json.dumps(task))
+        tpath.write_text(task if isinstance(task, str) else task.to_json() if hasattr(task, "to_json")
+                         else json.dumps(task))
         rpath.write_text(response)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
