@@ -1,14 +1,16 @@
 """Format reward: is the response shaped as the answer contract asks?
 
 A well-formed response closes its think block exactly once (if it opens one), and gives exactly one
-final answer after it: one ``<answer>`` block, or (math) one ``\\boxed{}`` when no tag is used.
+final answer after it: one ``<answer>`` block with nothing but whitespace after it, or (math) one
+``\\boxed{}`` when no tag is used, with no stray closing brace after it (extract.py's trailing-junk
+rule).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .extract import THINK_CLOSE, THINK_OPEN, answer_region, answer_tags, boxed_all
+from .extract import THINK_CLOSE, THINK_OPEN, answer_tags, boxed_all, boxed_tail_problem, split_region
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ def check_format(response: str, *, boxed: bool = False, require_think: bool = Fa
         return FormatCheck(False, "think block never closed (truncated response?)")
     if closes == 1 and opens == 1 and response.find(THINK_OPEN) > response.find(THINK_CLOSE):
         return FormatCheck(False, "</think> appears before <think>")
-    region = answer_region(response) or ""
+    region, problem = split_region(response)
+    if problem is not None:
+        return FormatCheck(False, problem)
     tags = answer_tags(region)
     if len(tags) > 1:
         return FormatCheck(False, f"{len(tags)} <answer> blocks after the think block; expected exactly one")
@@ -41,6 +45,9 @@ def check_format(response: str, *, boxed: bool = False, require_think: bool = Fa
         return FormatCheck(True, "ok")
     if boxed:
         n = len(boxed_all(region))
+        tail = boxed_tail_problem(region) if n == 1 else None
+        if tail is not None:
+            return FormatCheck(False, tail)
         if n == 1:
             return FormatCheck(True, "ok")
         if n > 1:

@@ -64,3 +64,51 @@ def test_format_check(response, boxed, ok, needle):
 def test_format_require_think():
     assert not check_format("<answer>1</answer>", require_think=True).ok
     assert check_format("<think>r</think><answer>1</answer>", require_think=True).ok
+
+
+# ---- trailing junk after the answer voids it (issue 15) -------------------------------------------
+
+@pytest.mark.parametrize("response", [
+    "<answer>3</answer></answer></answer>",           # the policy's own discovery, up to the length cap
+    "<answer>3</answer>" + "</answer>" * 5000,
+    "<answer>3</answer> and some more text",
+    "<think>x</think><answer>3</answer><answer>",      # a second block opened, never closed
+    "<answer>3</answer></ANSWER>",
+    "\\boxed{3}</answer>",                             # a tag with no complete block
+    "\\boxed{3}}}}}}",                                 # a boxed answer followed by stray braces
+], ids=["repeated close", "5000 closes", "text after", "open after", "upper-case close", "tag without block",
+        "stray braces"])
+def test_trailing_junk_means_no_answer_and_a_format_failure(response):
+    assert extract_answer(response) is None
+    assert extract_answer(response, boxed=True) is None
+    fmt = check_format(response, boxed=True)
+    assert not fmt.ok
+    assert "after the final" in fmt.reason or "no complete" in fmt.reason
+
+
+@pytest.mark.parametrize("response, expected", [
+    ("<answer>3</answer>\n\n  \t", "3"),                # whitespace may follow
+    ("<think>a</think>\n<answer>3</answer>\n", "3"),
+    ("$\\boxed{3}$.", "3"),                             # prose and closing math after a boxed answer
+    ("\\[\\boxed{\\{1, 2\\}}\\] so that is it", "\\{1, 2\\}"),
+])
+def test_whitespace_or_prose_after_the_right_kind_of_answer_is_fine(response, expected):
+    assert extract_answer(response, boxed=True) == expected
+    assert check_format(response, boxed=True).ok
+
+
+def test_answer_region_names_the_broken_rule():
+    from m1gym.verifiers.extract import split_region
+
+    assert answer_region("<answer>3</answer></answer>") is None
+    region, why = split_region("<answer>3</answer></answer>")
+    assert region is None and "only whitespace may follow" in why
+    assert split_region("<think>open")[1].startswith("think block never closed")
+    assert split_region("<answer>3</answer>\n") == ("<answer>3</answer>\n", None)
+
+
+def test_many_unclosed_tags_are_linear_not_quadratic():
+    # the old non-greedy regex took minutes on this; the scan is one pass (no time assertion: the
+    # test would hang on a quadratic scan instead)
+    assert extract_answer("<answer>" * 25_000) is None
+    assert extract_answer("\\boxed{" * 25_000, boxed=True) is None
