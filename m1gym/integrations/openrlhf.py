@@ -19,8 +19,9 @@ the file talks to ``$M1GYM_SERVER`` (default ``http://127.0.0.1:8000``, token ``
 and takes bare-answer labels for ``$M1GYM_LABEL_ENV``.
 
 Agent (``--train.agent_func_path`` = ``m1gym/integrations/openrlhf_agent.py``): each prompt runs
-one ``m1gym/swe.agent-v0`` episode in a fresh container; its label is the swe Task JSON (``m1gym
-export swe/agent --format openrlhf``).
+one ``m1gym/swe.agent-v0`` episode in a fresh container; its label is a swe Task JSON (``m1gym
+export swe/bugfix --format openrlhf``) or a SWE-bench instance JSON. The episode's prompt is the
+env's own (the issue and the tool instructions); see ``PROMPT_TEMPLATE`` for the chat format.
 """
 
 from __future__ import annotations
@@ -30,22 +31,7 @@ import os
 from typing import Any, Optional, Sequence
 
 from m1gym.integrations import _service
-from m1gym.service.labels import LabelError, item_from_label
-
-
-def strip_prompt(query: str, prompt: Optional[str]) -> str:
-    """OpenRLHF's ``query`` is prompt + response decoded together: keep what follows the prompt, so an
-    answer written in the prompt is never taken for the model's."""
-    if not prompt:
-        return query
-    if query.startswith(prompt):
-        return query[len(prompt):]
-    at = query.find(prompt)
-    if at >= 0:
-        return query[at + len(prompt):]
-    tail = prompt[-200:]  # decode(encode(prompt)) may differ at the start (BOS, whitespace)
-    at = query.rfind(tail)
-    return query[at + len(tail):] if at >= 0 else query
+from m1gym.service.labels import LabelError, item_from_label, response_from_query
 
 
 def _items(queries: Sequence[str], prompts: Optional[Sequence[str]], labels: Sequence[Any],
@@ -54,7 +40,7 @@ def _items(queries: Sequence[str], prompts: Optional[Sequence[str]], labels: Seq
     for i, query in enumerate(queries):
         prompt = prompts[i] if prompts is not None else None
         try:
-            out.append(item_from_label(labels[i], strip_prompt(query, prompt), default_env=label_env))
+            out.append(item_from_label(labels[i], response_from_query(query, prompt), default_env=label_env))
         except LabelError as exc:
             out.append(exc)
     return out
@@ -94,8 +80,12 @@ def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence
 
 # ---- the SWE agent -----------------------------------------------------------------------------
 
-#: how a tool's output is appended to the conversation; subclass ``SWEAgentInstance`` and change it
-#: to match your chat template (OpenRLHF appends the text as is)
+#: OpenRLHF feeds the agent's text to the model as is (no chat template is applied inside an
+#: episode), so the episode's first prompt and each tool output go through these templates; set them
+#: on a subclass to your model's chat format, e.g. PROMPT = "<|im_start|>user\n{observation}<|im_end|>\n
+#: <|im_start|>assistant\n" and FEEDBACK = "<|im_end|>\n<|im_start|>user\n{observation}<|im_end|>\n
+#: <|im_start|>assistant\n".
+PROMPT_TEMPLATE = "{observation}\n"
 FEEDBACK_TEMPLATE = "\n<tool_output>\n{observation}\n</tool_output>\n"
 
 
@@ -105,7 +95,7 @@ def _task_from_label(label: Any) -> Any:
             return json.loads(label)
         except json.JSONDecodeError:
             raise LabelError("the SWE agent's label must be a swe Task JSON or a SWE instance JSON "
-                             "(`m1gym export swe/agent --format openrlhf`)") from None
+                             "(`m1gym export swe/bugfix --format openrlhf`)") from None
     return label
 
 
@@ -114,6 +104,7 @@ class SWEAgentInstance:
     ``AgentInstanceBase``). ``step`` returns ``rewards`` / ``scores`` (tensors, 1 iff the submitted patch
     resolves the issue, at the end; 0 before), ``environment_feedback``, ``done`` and ``extra_logs``."""
 
+    prompt_template = PROMPT_TEMPLATE
     feedback_template = FEEDBACK_TEMPLATE
     env_kwargs: dict[str, Any] = {}
 
@@ -128,9 +119,8 @@ class SWEAgentInstance:
         task = _task_from_label(states.get("label"))
         self.env = SWEAgentEnv(**self.env_kwargs)
         obs, _ = await asyncio.to_thread(self.env.reset, options={"task": task})
-        prompt = states.get("observation") or ""
-        # the dataset's prompt already holds the issue (m1gym export writes it) and its chat template
-        return {"observation": prompt if self.env.inst.problem_statement.strip()[:200] in prompt else obs}
+        # the env's first observation (the issue and the tool instructions) replaces the dataset's prompt
+        return {"observation": self.prompt_template.format(observation=obs)}
 
     async def step(self, states: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         import asyncio

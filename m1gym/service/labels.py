@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, Optional
 
 
@@ -71,8 +72,25 @@ def _answer_task(env: str, answer: Any, meta: dict[str, Any], prompt: Optional[s
             "prompt": [{"role": "user", "content": prompt or ""}], "answer": answer, "meta": dict(meta)}
 
 
+#: chat-template end tokens a trainer leaves in decoded text (OpenRLHF decodes with
+#: skip_special_tokens=False): <|im_end|>, <|endoftext|>, <｜end▁of▁sentence｜>, </s>, <eos>, <pad>, ...
+_END_TOKENS = re.compile(r"(?:\s*(?:<\|[^<>|\s]{1,40}\|>|<｜[^<>｜\s]{1,40}｜>|</s>|<eos>|<pad>|<end_of_turn>|"
+                         r"<\|end\|>))+\s*$")
+
+
 def response_from_query(query: str, prompt: Optional[str]) -> str:
-    """OpenRLHF sends prompt + response as one ``query`` string: strip the prompt when it is there."""
-    if prompt and query.startswith(prompt):
-        return query[len(prompt):]
-    return query
+    """OpenRLHF sends prompt + response decoded as one ``query`` string: keep what follows the prompt
+    (so an answer written in the prompt is never taken for the model's) minus the end-of-turn tokens
+    the decode left at the end."""
+    response = query
+    if prompt:
+        if query.startswith(prompt):
+            response = query[len(prompt):]
+        elif prompt in query:
+            response = query[query.index(prompt) + len(prompt):]
+        else:
+            tail = prompt[-200:]  # decode(encode(prompt)) can differ early on (BOS, unknown characters)
+            at = query.rfind(tail)
+            if at >= 0:
+                response = query[at + len(tail):]
+    return _END_TOKENS.sub("", response)

@@ -30,3 +30,21 @@ def _service_env(server, monkeypatch):
 @pytest.fixture(scope="session")
 def tokenizer():
     return build_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def swe_grader():
+    """A SWE grader on the real Docker daemon with the bundled samples' images (skips without Docker,
+    fails under CI=true)."""
+    from m1gym.envs.swe import Grader, samples
+    from m1gym.envs.swe.images import ImageBuilder
+    from m1gym.sandbox.testing import require_docker
+
+    sb = require_docker(pool=False)
+    builder = ImageBuilder(sb._ensure())
+    for inst in samples():
+        builder.ensure(inst)
+    grader = Grader(builder=builder, test_timeout=120)
+    yield grader
+    grader.close()
+    sb.close()
