@@ -38,6 +38,8 @@ from typing import Any
 
 import torch
 
+LOG_RATIO_LIMIT = 20.0
+
 DEFAULT_EPS = {"grpo": (0.2, 0.2), "dapo": (0.2, 0.28), "cispo_masked": (0.2, 0.28), "cispo": (0.2, 0.28)}
 
 
@@ -81,6 +83,10 @@ def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Te
     adv = advantages if advantages.dim() == 2 else advantages[:, None].expand_as(logp)
     adv = adv.to(logp.dtype)
     log_ratio = (logp - old_logp.to(logp.dtype)) * mask
+    # exp() of a log-ratio past ~88 overflows float32: with A < 0 the PPO surrogate r * A becomes -inf
+    # and one token poisons the step. |log r| <= 20 (r in [2e-9, 5e8]) is far outside any clip bound,
+    # so the clamp changes no finite loss that a clip would not already have cut.
+    log_ratio = log_ratio.clamp(-LOG_RATIO_LIMIT, LOG_RATIO_LIMIT)
     ratio = torch.exp(log_ratio)  # r_it (Eq. 5 numerator / denominator)
     name = cfg.name
     n_tok = mask.sum().clamp(min=1.0)
@@ -121,5 +127,7 @@ def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Te
             "ratio_mean": float(r.mean()) if r.numel() else 1.0,
             "ratio_max": float(r.max()) if r.numel() else 1.0,
             "ratio_min": float(r.min()) if r.numel() else 1.0,
+            # k3 estimate of KL(pi_old || pi_theta) on these tokens (Schulman): (r - 1) - log r >= 0
+            "kl_old": float(((r - 1.0) - log_ratio[m]).mean()) if r.numel() else 0.0,
         }
     return LossOutput(loss, stats)

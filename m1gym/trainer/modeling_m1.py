@@ -111,7 +111,9 @@ class FP32Head(nn.Linear):
     """The LM head computed in float32 whatever the dtype of the rest of the model."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x.float(), self.weight.float())
+        # autocast (bf16 compute over float32 master weights) would cast this matmul down again
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            return F.linear(x.float(), self.weight.float())
 
 
 def apply_m1_fixes(model: MiniMaxForCausalLM) -> MiniMaxForCausalLM:

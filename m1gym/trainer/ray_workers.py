@@ -34,19 +34,27 @@ def ensure_ray(cfg: Any):
 
 
 class _RolloutWorker:
-    def __init__(self, model_dir_or_preset: Any, state: Any, threads: int, batch_size: int):
+    """One rollout engine in a Ray actor, on the trainer's device and in its compute dtype."""
+
+    def __init__(self, model_dir_or_preset: Any, state: Any, threads: int, batch_size: int,
+                 device: str = "cpu", dtype: str = "float32", attn_implementation: str = "eager"):
         import torch
 
-        from .model import build_model, load_model
+        from .model import build_model
         from .rl import set_threads
 
         set_threads(threads)
-        self.model, self.tokenizer = build_model(model_dir_or_preset)
-        self.model.load_state_dict(state)
+        self.model, self.tokenizer = build_model(model_dir_or_preset, device=device, dtype=dtype,
+                                                 attn_implementation=attn_implementation)
+        self.model.load_state_dict(state)  # load_state_dict casts the float32 master weights
         from .rollout import EmbeddedEngine
 
         self.engine = EmbeddedEngine(self.model, self.tokenizer, batch_size=batch_size)
         self._torch = torch
+
+    def describe(self) -> dict:
+        p = next(self.model.parameters())
+        return {"device": str(p.device), "dtype": str(p.dtype).replace("torch.", "")}
 
     def set_weights(self, state: Any) -> bool:
         self.model.load_state_dict(state)
@@ -96,9 +104,13 @@ class RayRolloutEngine(RolloutEngine):
         # workers build the same architecture from a saved config, then take the live weights
         self._tmp = tempfile.TemporaryDirectory(prefix="m1gym-ray-")
         save_checkpoint_model(model, tokenizer, self._tmp.name)
-        actor = ray.remote(num_cpus=0)(_RolloutWorker)
+        mc = cfg.model
+        # a worker on a GPU must hold one, or Ray hides every device from it (CUDA_VISIBLE_DEVICES="")
+        gpus = 1 if mc.device.startswith("cuda") else 0
+        actor = ray.remote(num_cpus=0, num_gpus=gpus)(_RolloutWorker)
         state = ray.put(_cpu_state(model))
-        self.workers = [actor.remote(self._tmp.name, state, cfg.model.threads, cfg.rollout.batch_size)
+        self.workers = [actor.remote(self._tmp.name, state, mc.threads, cfg.rollout.batch_size,
+                                     "cuda" if gpus else mc.device, mc.dtype, mc.attn_implementation)
                         for _ in range(max(1, cfg.trainer.ray_rollout_workers))]
 
     def sync_weights(self, model: Any) -> None:

@@ -36,8 +36,9 @@ import numpy as np
 import torch
 
 from ..core import Score, Task, stable_rng, stable_seed
-from .batch import group_logprobs
+from .batch import flat_logprobs, group_logprobs
 from .config import Config, dump_config
+from .guard import StabilityGuard
 from .losses import policy_loss
 from .metrics import MetricsWriter, plot_run
 from .rollout import EmbeddedEngine, Rollout, RolloutEngine, SamplingParams
@@ -78,8 +79,13 @@ class Group:
     task: Task
     rollouts: list[Rollout]
     scores: list[Score]
-    rewards: list[float]
+    rewards: list[float]  # shaped: task reward + overlong penalty
     advantages: list[float] = field(default_factory=list)
+
+    def informative(self, std_floor: float) -> bool:
+        """Dynamic sampling's test: do the task rewards (before length shaping) vary enough to teach?"""
+        task_rewards = np.asarray([s.reward for s in self.scores], dtype=np.float64)
+        return len(task_rewards) > 1 and float(task_rewards.std()) >= std_floor
 
 
 def set_threads(n: int) -> None:
@@ -133,10 +139,23 @@ class TaskSampler:
                          f"{limit}; raise it or pick a lower level")
 
 
+TRUNCATED = "truncated: no EOS within the response window (rollout.max_new_tokens)"
+
+
+def ended_properly(rollout: Rollout) -> bool:
+    return rollout.stop_reason == "eos"
+
+
 def score_groups(scorer: Any, tasks: Sequence[Task], rollouts: Sequence[list[Rollout]], cfg: Config) -> list[Group]:
     flat_tasks = [t for t, g in zip(tasks, rollouts) for _ in g]
     flat_text = [r.text for g in rollouts for r in g]
     scores = scorer.score(flat_tasks, flat_text)
+    if cfg.trainer.truncated == "fail":
+        # a response cut by the cap (or by the repetition stop) is no answer, whatever it contains:
+        # otherwise a policy learns to pad every answer with junk up to the cap (issue 14)
+        flat = [r for g in rollouts for r in g]
+        scores = [s if ended_properly(r) else Score.fail(TRUNCATED, stop_reason=r.stop_reason)
+                  for s, r in zip(scores, flat)]
     groups, k = [], 0
     for task, g in zip(tasks, rollouts):
         sc = scores[k:k + len(g)]
@@ -185,8 +204,17 @@ def evaluate(cfg: Config, model: Any, tokenizer: Any, scorer: Any = None, progre
     """Held-out pass rate per mix entry: eval.samples sampled responses per task (and greedy)."""
     from .scoring import InProcessScorer
 
+    import contextlib
+
+    from .model import DTYPES
+
     scorer = scorer or InProcessScorer()
     sampler = TaskSampler(cfg, tokenizer)
+    param = next(model.parameters())
+    compute = DTYPES[cfg.model.dtype]
+    # float32 master weights of a bf16 config: decode in the compute dtype, as training does
+    autocast = (torch.autocast(device_type=param.device.type, dtype=compute)
+                if param.dtype == torch.float32 and compute != torch.float32 else contextlib.nullcontext())
     engine = EmbeddedEngine(model, tokenizer, batch_size=cfg.rollout.batch_size)
     ev = cfg.eval
     result: dict[str, Any] = {}
@@ -195,17 +223,20 @@ def evaluate(cfg: Config, model: Any, tokenizer: Any, scorer: Any = None, progre
         pairs = [sampler.task("eval", ei, i, seed_offset=ev.seed_offset, entry=entry) for i in range(ev.tasks_per_env)]
         tasks, prompts = [p[0] for p in pairs], [p[1] for p in pairs]
         row: dict[str, float] = {}
-        outs = engine.generate(prompts, ev.samples, sampling_params(cfg, ev.temperature),
-                               seed=stable_seed("eval", cfg.seed, ei))
+        with autocast:
+            outs = engine.generate(prompts, ev.samples, sampling_params(cfg, ev.temperature),
+                                   seed=stable_seed("eval", cfg.seed, ei))
         groups = score_groups(scorer, tasks, outs, cfg)
         row["sampled"] = float(np.mean([s.reward >= cfg.trainer.pass_threshold for g in groups for s in g.scores]))
         row["format_ok"] = float(np.mean([bool(s.format_ok) for g in groups for s in g.scores]))
+        row["truncated"] = float(np.mean([not ended_properly(r) for g in groups for r in g.rollouts]))
         if ev.greedy:
-            outs = engine.generate(prompts, 1, sampling_params(cfg, 0.0), seed=0)
+            with autocast:
+                outs = engine.generate(prompts, 1, sampling_params(cfg, 0.0), seed=0)
             groups = score_groups(scorer, tasks, outs, cfg)
             row["greedy"] = float(np.mean([s.reward >= cfg.trainer.pass_threshold for g in groups for s in g.scores]))
         result[name] = row
-    keys = ["sampled", "greedy", "format_ok"]
+    keys = ["sampled", "greedy", "format_ok", "truncated"]
     result["mean"] = {k: float(np.mean([r[k] for n, r in result.items() if k in r])) for k in keys
                       if any(k in r for r in result.values())}
     return result
@@ -258,7 +289,6 @@ class CurriculumDriver:
         results = [GroupResult(g.task, [bool(s.correct) for s in g.scores], list(g.rewards),
                                [len(r.token_ids) for r in g.rollouts]) for g in scored]
         changes = self.scheduler.record(results)
-        lengths = [n for r in results for n in r.lengths]
         n_tok = sum(len(r.logprobs) for g in scored for r in g.rollouts)
         lp = sum(sum(r.logprobs) for g in scored for r in g.rollouts)
         ppl = math.exp(-lp / n_tok) if n_tok else None  # perplexity of the generated text
@@ -267,7 +297,10 @@ class CurriculumDriver:
         event = self.monitor.update(step, general) if general else None
         if event is not None:
             self.scheduler.note_bias_event(step)
-        events = self.scheduler.end_step(lengths, ppl)
+        # the window widens on responses that ended properly: a policy that pads to the cap must not
+        # earn itself a longer window (issue 14)
+        ended = [len(r.token_ids) for g in scored for r in g.rollouts if ended_properly(r)]
+        events = self.scheduler.end_step(ended or [0], ppl)
         row: dict[str, Any] = dict(self.scheduler.metrics())
         row.update(self.monitor.metrics())
         row["curriculum/ppl"] = ppl
@@ -288,7 +321,7 @@ class CurriculumDriver:
 
 class RLTrainer:
     def __init__(self, cfg: Config, init_from: str | None = None, resume: bool = True, progress: bool = True):
-        from .model import build_model, load_model
+        from .model import DTYPES, build_model, load_model
 
         self.cfg = cfg
         self.progress = progress
@@ -300,24 +333,44 @@ class RLTrainer:
         self.ckpt_dir = self.run_dir / "checkpoints"
         latest = latest_checkpoint(self.ckpt_dir) if resume else None
         mc = cfg.model
+        # Master weights and AdamW state stay float32; a bf16/fp16 config is the COMPUTE dtype
+        # (autocast). AdamW stepping bf16 weights kept 9% of the fp32 descent at lr 1e-5 and 1% at
+        # 1e-6 (updates below half a bf16 ulp round away): a typical RL learning rate froze training.
+        self.compute_dtype = DTYPES[mc.dtype]
+
+        def load(source: Any, built: bool = False):
+            if built:
+                return build_model(mc.preset, seed=cfg.seed, device=mc.device, dtype="float32",
+                                   attn_implementation=mc.attn_implementation)
+            return load_model(source, device=mc.device, dtype="float32", attn_implementation=mc.attn_implementation)
+
         if latest is not None:
-            self.model, self.tokenizer = load_model(latest / "model", device=mc.device, dtype=mc.dtype,
-                                                    attn_implementation=mc.attn_implementation)
+            self.model, self.tokenizer = load(latest / "model")
         elif init_from is not None:
-            self.model, self.tokenizer = load_model(init_from, device=mc.device, dtype=mc.dtype,
-                                                    attn_implementation=mc.attn_implementation)
+            self.model, self.tokenizer = load(init_from)
         else:
-            self.model, self.tokenizer = build_model(mc.preset, seed=cfg.seed, device=mc.device, dtype=mc.dtype,
-                                                     attn_implementation=mc.attn_implementation)
+            self.model, self.tokenizer = load(None, built=True)
+        # the starting policy, frozen: the guard's KL-to-start (a resumed run reloads the same start)
+        self.ref_model = None
+        if cfg.guard.ref_kl:
+            self.ref_model = load(init_from)[0] if init_from is not None else load(None, built=True)[0]
+            self.ref_model.eval().requires_grad_(False)
         t = cfg.trainer
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=t.lr, betas=tuple(t.betas), eps=t.eps,
                                            weight_decay=t.weight_decay)
         self.step_idx = 0
+        self.updates_done = 0  # optimizer updates so far: the clock of the learning-rate schedule
+        self.lr_scale = 1.0  # cut by the guard's rollbacks
+        self.guard = StabilityGuard(cfg.guard)
         resume_lines = None
         if latest is not None:
             state = torch.load(latest / "trainer_state.pt", weights_only=False)
             self.optimizer.load_state_dict(state["optimizer"])
             self.step_idx = state["step"]
+            self.updates_done = state.get("updates_done", 0)
+            self.lr_scale = state.get("lr_scale", 1.0)
+            if "guard" in state:
+                self.guard.load_state_dict(state["guard"])
             resume_lines = state["metrics_lines"]
             random.setstate(state["python_rng"])
             np.random.set_state(state["numpy_rng"])
@@ -352,36 +405,71 @@ class RLTrainer:
                 step_cfg = cfg
             tasks, prompts = [p[0] for p in pairs], [p[1] for p in pairs]
             t0 = time.perf_counter()
-            outs = self.engine.generate(prompts, cfg.rollout.group_size, sampling_params(step_cfg),
-                                        seed=stable_seed("train", cfg.seed, step, rnd))
+            with self.compute():
+                outs = self.engine.generate(prompts, cfg.rollout.group_size, sampling_params(step_cfg),
+                                            seed=stable_seed("train", cfg.seed, step, rnd))
             t1 = time.perf_counter()
             groups = score_groups(self.scorer, tasks, outs, step_cfg)
             t_score += time.perf_counter() - t1
             t_roll += t1 - t0
             scored.extend(groups)
             if cfg.trainer.dynamic_sampling:
-                kept.extend(g for g in groups if any(a != 0.0 for a in g.advantages))
+                kept.extend(g for g in groups if g.informative(cfg.trainer.group_std_floor))
             else:
                 kept.extend(groups)
         info = {"time_rollout": t_roll, "time_scoring": t_score, "rounds": rounds}
         return kept[:want], {"scored": scored, **info}
 
+    def compute(self):
+        """The compute-dtype context: autocast to bf16/fp16 over float32 master weights."""
+        import contextlib
+
+        if self.compute_dtype == torch.float32:
+            return contextlib.nullcontext()
+        dev = next(self.model.parameters()).device
+        return torch.autocast(device_type=dev.type, dtype=self.compute_dtype)
+
+    def lr_at(self, update: int) -> float:
+        """Learning rate of optimizer update ``update`` (0-based): linear warmup, then constant or cosine."""
+        t = self.cfg.trainer
+        warm = t.lr_warmup_updates
+        if warm > 0 and update < warm:
+            factor = (update + 1) / warm
+        elif t.lr_schedule == "cosine":
+            total = max(1, t.steps * t.updates_per_batch - warm)
+            progress = min(1.0, (update - warm) / total)
+            factor = t.lr_min_ratio + (1 - t.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+        else:
+            factor = 1.0
+        return t.lr * factor * self.lr_scale
+
+    def _logprobs(self, model: Any, gs: Sequence[Group], with_entropy: bool):
+        mode = self.cfg.trainer.logprob_pass
+        if mode == "auto":
+            mode = "flat" if next(model.parameters()).device.type == "cuda" else "group"
+        fn = flat_logprobs if mode == "flat" else group_logprobs
+        with self.compute():
+            return fn(model, [g.rollouts[0].prompt_ids for g in gs],
+                                  [[r.token_ids for r in g.rollouts] for g in gs],
+                                  temperature=self.cfg.rollout.temperature or 1.0,
+                                  with_entropy=with_entropy, pad_id=self.tokenizer.pad_id)
+
     def update(self, groups: list[Group], step: int) -> dict[str, float]:
         cfg = self.cfg
+        t = cfg.trainer
         model = self.model
         model.train()
         order = list(range(len(groups)))
         stable_rng("minibatch", cfg.seed, step).shuffle(order)
-        n_mb = min(cfg.trainer.updates_per_batch, len(groups))
+        n_mb = max(1, min(t.updates_per_batch, len(groups) // t.min_minibatch_groups))
         chunks = [order[i::n_mb] for i in range(n_mb)]
         stats: dict[str, list[float]] = {}
         probs_train, probs_roll = [], []
+        result: dict[str, float] = {}
+        applied = 0
         for mb_i, chunk in enumerate(chunks):
             gs = [groups[i] for i in sorted(chunk)]
-            logp, entropy, mask = group_logprobs(model, [g.rollouts[0].prompt_ids for g in gs],
-                                                 [[r.token_ids for r in g.rollouts] for g in gs],
-                                                 temperature=cfg.rollout.temperature or 1.0,
-                                                 with_entropy=True, pad_id=self.tokenizer.pad_id)
+            logp, entropy, mask = self._logprobs(model, gs, with_entropy=True)
             old = torch.zeros_like(logp)
             flat = [r for g in gs for r in g.rollouts]
             for i, r in enumerate(flat):
@@ -389,24 +477,44 @@ class RLTrainer:
                     old[i, :len(r.logprobs)] = torch.tensor(r.logprobs, dtype=old.dtype)
             adv = torch.tensor([a for g in gs for a in g.advantages], dtype=logp.dtype, device=logp.device)
             out = policy_loss(logp, old.to(logp.device), adv, mask, cfg.loss)
-            self.optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            gn = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.trainer.grad_clip if cfg.trainer.grad_clip > 0 else float("inf"))
-            self.optimizer.step()
             m = mask.bool()
-            if mb_i == 0:  # before any update of this batch: pure train/inference mismatch (M1 Fig. 3)
+            if mb_i > 0 and t.kl_target is not None and out.stats["kl_old"] > t.kl_target:
+                # the policy has moved past the trust region on data it has not trained on yet:
+                # the rest of this batch would push further on stale samples (issue 14)
+                result["kl_stop"] = out.stats["kl_old"]
+                break
+            if mb_i == 0:
+                # before any update of this batch: pure train/inference mismatch (M1 Fig. 3)
                 probs_train.extend(logp.detach()[m].exp().tolist())
                 probs_roll.extend(old.to(logp.device)[m].exp().tolist())
+                if self.ref_model is not None and m.any():
+                    # k3 estimate of KL(pi_theta || pi_start) on samples of pi_theta
+                    with torch.no_grad():
+                        ref_logp = self._logprobs(self.ref_model, gs, with_entropy=False)[0]
+                        log_r = (ref_logp - logp.detach())[m].clamp(-20, 20)
+                        result["kl_start"] = float(((log_r.exp() - 1) - log_r).mean())
+            lr = self.lr_at(self.updates_done)
+            for pg in self.optimizer.param_groups:
+                pg["lr"] = lr
+            self.optimizer.zero_grad(set_to_none=True)
+            out.loss.backward()
+            gn = torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip if t.grad_clip > 0 else float("inf"))
+            self.optimizer.step()
+            self.updates_done += 1
+            applied += 1
             for k, v in out.stats.items():
                 stats.setdefault(k, []).append(v)
             stats.setdefault("loss", []).append(float(out.loss.detach()))
             stats.setdefault("grad_norm", []).append(float(gn))
+            stats.setdefault("lr", []).append(lr)
             stats.setdefault("entropy", []).append(float(entropy[m].mean()) if m.any() else 0.0)
-        result = {k: float(np.mean(v)) for k, v in stats.items()}
+        result.update({k: float(np.mean(v)) for k, v in stats.items()})
         if "ratio_max" in stats:
             result["ratio_max"] = float(np.max(stats["ratio_max"]))
+            result["ratio_min"] = float(np.min(stats["ratio_min"]))
+            result["kl_old_max"] = float(np.max(stats["kl_old"]))
         result["prob_corr"] = pearson(probs_train, probs_roll)
-        result["minibatches"] = len(chunks)
+        result["minibatches"] = applied
         return result
 
     def step(self) -> dict[str, Any]:
@@ -426,6 +534,9 @@ class RLTrainer:
         row["len_mean"] = float(np.mean(lengths))
         row["len_p99"] = float(np.percentile(lengths, 99))
         row["stop_repetition"] = float(np.mean([r.stop_reason == "repetition" for _, _, r in all_scores]))
+        row["eos_rate"] = float(np.mean([ended_properly(r) for _, _, r in all_scores]))
+        row["truncation_rate"] = 1.0 - row["eos_rate"]
+        row["format_rate"] = float(np.mean([bool(s.format_ok) for _, s, _ in all_scores]))
         row["groups_kept"] = len(groups)
         row["groups_scored"] = len(scored)
         if self.curriculum is not None:
@@ -438,8 +549,10 @@ class RLTrainer:
                 self.engine.sync_weights(self.model)
         else:  # every group had equal rewards even after refilling: nothing to learn from this step
             row.update({k: None for k in ("loss", "grad_norm", "entropy", "clip_frac", "ratio_mean", "ratio_max",
-                                          "ratio_min", "prob_corr")})
+                                          "ratio_min", "prob_corr", "lr", "kl_old", "kl_start")})
             row["minibatches"] = 0
+        event = self.guard.update(step, row)
+        row["collapse"] = event["reasons"] if event else None
         row["time_update"] = time.perf_counter() - t_upd
         row["time_step"] = time.perf_counter() - t0
         n_tok = sum(len(r.prompt_ids) + len(r.token_ids) for g in groups for r in g.rollouts)
@@ -459,6 +572,7 @@ class RLTrainer:
         tmp.mkdir(parents=True)
         save_checkpoint_model(self.model, self.tokenizer, tmp / "model")
         torch.save({"optimizer": self.optimizer.state_dict(), "step": self.step_idx,
+                    "updates_done": self.updates_done, "lr_scale": self.lr_scale, "guard": self.guard.state_dict(),
                     "metrics_lines": self.metrics.lines, "python_rng": random.getstate(),
                     "numpy_rng": np.random.get_state(), "torch_rng": torch.get_rng_state(),
                     "data_position": {"step": self.step_idx},
@@ -484,6 +598,8 @@ class RLTrainer:
         try:
             while self.step_idx < total:
                 last = self.step()
+                if last["collapse"] and cfg.guard.rollback:
+                    self.rollback(self.guard.events[-1])
                 bar.update(1)
                 bar.set_postfix(reward=f"{last['reward_mean']:.2f}", pass_=f"{last['pass_rate']:.2f}",
                                 kept=last["groups_kept"])
@@ -499,6 +615,33 @@ class RLTrainer:
             except Exception:
                 pass
         return last
+
+    def rollback(self, event: dict[str, Any]) -> Path | None:
+        """Reload the newest checkpoint saved before the degradation began; cut the learning rate.
+
+        The step counter runs on (steps count compute spent); weights, optimizer and curriculum state
+        return to the checkpoint's. Returns the checkpoint used, or None when none is old enough.
+        """
+        from .model import load_model
+
+        good = [p for p in sorted(self.ckpt_dir.glob(f"{CKPT_PREFIX}*")) if (p / "COMPLETE").exists()
+                and int(p.name[len(CKPT_PREFIX):]) < event["good_before"]]
+        if not good:
+            event["rollback"] = None
+            return None
+        ckpt = good[-1]
+        weights, _ = load_model(ckpt / "model", device=self.cfg.model.device, dtype="float32",
+                                attn_implementation=self.cfg.model.attn_implementation)
+        self.model.load_state_dict(weights.state_dict())
+        state = torch.load(ckpt / "trainer_state.pt", weights_only=False)
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.curriculum is not None and "curriculum" in state:
+            self.curriculum.load_state_dict(state["curriculum"])
+        self.lr_scale *= self.cfg.guard.lr_cut
+        if hasattr(self.engine, "sync_weights"):
+            self.engine.sync_weights(self.model)
+        event["rollback"] = {"checkpoint": ckpt.name, "lr_scale": self.lr_scale}
+        return ckpt
 
     def close(self) -> None:
         for obj in (self.engine, self.scorer):

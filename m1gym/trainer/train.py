@@ -53,9 +53,13 @@ def run_train(cfg: Config, progress: bool = True, log: Any = print, resume: bool
     t_rl = time.perf_counter() - t_eval0
     after = evaluate(cfg, trainer.model, trainer.tokenizer)
     report = {"before": before, "after": after, "steps": trainer.step_idx, "sft_dir": str(sft_dir) if sft_dir else None,
-              "seconds": {"sft": t_sft, "rl": t_rl, "total": time.perf_counter() - t0}, "last_step": last}
+              "seconds": {"sft": t_sft, "rl": t_rl, "total": time.perf_counter() - t0}, "last_step": last,
+              "collapse_events": trainer.guard.events}
     report_path.write_text(json.dumps(report, indent=1, default=str))
     log("")
     log(format_report(before, after))
+    for ev in trainer.guard.events:
+        log(f"collapse at step {ev['step']}: {'; '.join(ev['reasons'])}"
+            + (f" (rolled back to {ev['rollback']['checkpoint']})" if ev.get("rollback") else ""))
     log(f"\nwall time {report['seconds']['total']:.0f}s (SFT {t_sft:.0f}s, RL {t_rl:.0f}s); run folder {run_dir}")
     return report

@@ -21,7 +21,7 @@ def toy_config(run_dir, **sections):
         "rollout": {"group_size": 4, "max_new_tokens": 6, "max_prompt_tokens": 64, "batch_size": 64},
         "trainer": {"steps": 3, "tasks_per_step": 4, "updates_per_batch": 2, "lr": 2e-3, "checkpoint_every": 0,
                     "plots": False},
-        "sft": {"steps": 40, "batch_size": 16, "lr": 3e-3, "warmup_steps": 5, "cache": False},
+        "sft": {"steps": 100, "batch_size": 16, "lr": 3e-3, "warmup_steps": 5, "cache": False},
         "eval": {"tasks_per_env": 16, "samples": 4, "greedy": False},
     }
     for key, value in sections.items():
@@ -34,7 +34,9 @@ def toy_config(run_dir, **sections):
 
 @pytest.fixture(scope="session")
 def warm_start(tmp_path_factory):
-    """A tiny model after 40 SFT steps on the toy env: knows the format, half-knows the task."""
+    """A tiny model after 100 SFT steps on the toy env: knows the format (93-98% of responses) and
+    half-knows the task (held-out pass rate 0.375-0.461 over 5 eval seeds, 1 and 2 threads). After
+    40 steps it solved 5-8%, and RL's gain from there hung on float luck (issue 14)."""
     import torch
 
     from m1gym.trainer.config import config_from_dict

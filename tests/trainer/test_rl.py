@@ -44,23 +44,34 @@ def test_step_metrics_and_single_update_ratio_is_one(warm_start, tmp_path):
         assert r["prob_corr"] > 0.9999  # trainer and rollout probabilities agree (M1 Fig. 3 check)
     assert (tmp_path / "a" / "tb").is_dir()
     # several off-policy minibatches: later minibatches see r != 1
-    cfg4 = config_from_dict(toy_config(tmp_path / "b", trainer={"steps": 2, "updates_per_batch": 4}))
+    cfg4 = config_from_dict(toy_config(tmp_path / "b", trainer={"steps": 2, "updates_per_batch": 4, "tasks_per_step": 8,
+                                                                "lr_warmup_updates": 0}))
     tr4 = RLTrainer(cfg4, init_from=str(warm_start), resume=False, progress=False)
     tr4.train()
     rows4 = [r for r in read_metrics(tmp_path / "b") if r["groups_kept"] > 1]
     assert rows4 and max(r["ratio_max"] for r in rows4) > 1 + 1e-4
 
 
-def test_cispo_raises_held_out_pass_rate_over_sft(warm_start, tmp_path):
-    # measured: 0.078 -> 0.148 with this seed (60 steps, ~30 s); the margin is half the gain
-    cfg = config_from_dict(toy_config(tmp_path / "run", trainer={"steps": 60, "lr": 3e-3, "tasks_per_step": 8},
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cispo_raises_held_out_pass_rate_over_sft(warm_start, tmp_path, seed):
+    # Measured over seeds 0-4, each with 1 and with 2 torch threads (10 runs): SFT 0.375-0.461 ->
+    # SFT+CISPO 0.719-0.805, gain +0.305 to +0.430 (mean +0.35, std 0.04), no collapse event, format
+    # rate 0.92-0.98 -> 0.95-0.99. The bar (+0.15) sits 0.15 below the smallest gain: ~4 std.
+    cfg = config_from_dict(toy_config(tmp_path / "run", seed=seed,
+                                      trainer={"steps": 40, "lr": 1e-3, "tasks_per_step": 8},
                                       eval={"tasks_per_env": 32, "samples": 4}))
     tr = RLTrainer(cfg, init_from=str(warm_start), resume=False, progress=False)
-    before = evaluate(cfg, tr.model, tr.tokenizer)["mean"]["sampled"]
+    before = evaluate(cfg, tr.model, tr.tokenizer)["mean"]
     tr.train()
-    after = evaluate(cfg, tr.model, tr.tokenizer)["mean"]["sampled"]
-    print(f"held-out pass rate: SFT {before:.3f} -> SFT+CISPO {after:.3f}")
-    assert after >= before + 0.035
+    after = evaluate(cfg, tr.model, tr.tokenizer)["mean"]
+    print(f"seed {seed}: held-out pass rate SFT {before['sampled']:.3f} -> SFT+CISPO {after['sampled']:.3f}")
+    assert after["sampled"] >= before["sampled"] + 0.15
+    assert after["format_ok"] >= before["format_ok"] - 0.05  # learned the task, not a degenerate format
+    assert after["truncated"] <= 0.05
+    assert not tr.guard.events, tr.guard.events
+    rows = read_metrics(tmp_path / "run")
+    lrs = [r["lr"] for r in rows if r.get("lr") is not None]
+    assert lrs[0] < lrs[-1] == pytest.approx(1e-3)  # warmup, then the configured rate
 
 
 # the curriculum variant: scheduler state (RNG, positions, pass rates, levels, window) rides in the checkpoint
