@@ -64,3 +64,25 @@ def test_limits_hold_against_children_and_shared_memory(judge, name):
     code, verdicts = HOLES[name]
     r = judge.judge(SUM, textwrap.dedent(code), "python")
     assert not r.accepted and r.verdict in verdicts, (r.summary(), r.first_failure, r.tests)
+
+
+def test_probe_programs_score_zero(sandbox):
+    """The universal-answer probe's programs (prints nothing, exit 0, echoes the input; for call-based
+    problems functions that return None / 0 / [] / their argument) score 0 on the bundled problems."""
+    from m1gym.envs.code import CodeEnv
+
+    env = CodeEnv(problem_set="m1gym", sandbox=sandbox)
+    env.name = "code/m1gym"
+    tasks = env.tasks()
+    call = [t for t in tasks if t.answer["mode"] == "call"]
+    stdio = [t for t in tasks if t.answer["mode"] == "stdio"][::5]
+    assert call and stdio
+    seen = set()
+    for task in call + stdio:
+        for label, response in env.probe_responses(task).items():
+            if label.startswith(("program:", "function:")):
+                seen.add(label)
+                s = env.score(task, response)
+                assert s.reward == 0 and not s.correct, (task.id, label, s.reason)
+    assert {"program: prints nothing", "program: exit 0", "program: echoes input",
+            "function: returns its first argument"} <= seen

@@ -133,6 +133,34 @@ class CodeEnv(Environment):
             return Score(reward=1.0, correct=True, format_ok=True, reason=result.summary(), details=details)
         return Score(reward=0.0, correct=False, format_ok=True, reason=result.summary(), details=details)
 
+    def probe_responses(self, task: Task) -> dict[str, str]:
+        """The universal-answer probe's constants (m1gym/probe.py) plus programs that do nothing
+        useful whatever the input, in the task's mode: for stdio a program that prints nothing,
+        exits 0, or prints its input back (Python and C++); for call-based problems a function
+        that returns None, 0, an empty list, or its first argument."""
+        from ...probe import default_probe_responses
+
+        out = default_probe_responses(task, "rule")
+        answer = task.answer if isinstance(task.answer, dict) else {}
+        fn = answer.get("fn_name")
+        if answer.get("mode") == "call" and isinstance(fn, str) and fn.isidentifier():
+            programs = {"returns None": "return None", "returns 0": "return 0", "returns []": "return []",
+                        "returns its first argument": "return args[0] if args else None"}
+            for label, body in programs.items():
+                code = f"def {fn}(*args):\n    {body}\n\nclass Solution:\n    {fn} = staticmethod({fn})\n"
+                out[f"function: {label}"] = f"<answer>\n```python\n{code}```\n</answer>"
+        else:
+            programs = {
+                "program: prints nothing": "```python\npass\n```",
+                "program: exit 0": "```python\nimport sys\nsys.exit(0)\n```",
+                "program: echoes input": "```python\nimport sys\nsys.stdout.write(sys.stdin.read())\n```",
+                "program: C++ empty main": "```cpp\nint main() { return 0; }\n```",
+                "program: C++ echoes input": "```cpp\n#include <iostream>\nint main() { std::cout << "
+                                             "std::cin.rdbuf(); return 0; }\n```",
+            }
+            out.update({label: f"<answer>\n{code}\n</answer>" for label, code in programs.items()})
+        return out
+
     def reference(self, task: Task) -> str:
         problem = self.problem_of(task)
         code = problem.reference_solution("python")
