@@ -147,6 +147,12 @@ class SWEToolEnv:
 
     def reset(self, **row: Any) -> str:
         task = row.get("task") if row.get("task") is not None else row.get("instance")
+        if isinstance(task, (str, bytes)):  # dataset columns hold the Task JSON as text
+            try:
+                task = json.loads(task)
+            except json.JSONDecodeError:
+                raise LabelError("SWE environment: the row's 'task' must be a swe Task JSON or a SWE instance "
+                                 "JSON (`m1gym export swe/bugfix --format trl`)") from None
         options: dict[str, Any] = {"task": task} if task is not None else {}
         seed = row.get("seed")
         obs, _ = self._agent().reset(seed=int(seed) if seed is not None else None, options=options)

@@ -6,6 +6,7 @@ both the sync and the async adapter; both adapters pickle and open no connection
 from __future__ import annotations
 
 import functools
+import json
 import pickle
 import subprocess
 import sys
@@ -117,3 +118,61 @@ def test_adapters_pickle_and_connect_lazily(server):
     out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps((sync, async_fn)), capture_output=True,
                          timeout=300)
     assert out.stdout.decode().split() == ["[1.0,", "0.0]", "[1.0,", "0.0]"], out.stderr.decode()[-2000:]
+
+
+FIX_OLD = '    text = re.sub(r"[^a-z0-9]", "-", text)\n'
+FIX_NEW = '    text = re.sub(r"[^a-z0-9]+", "-", text)\n'
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_swe_environment_factory(server, tokenizer, tmp_path, swe_grader):
+    """The factory passes TRL's environment checks (its probe of reset / tools / get_reward) and an
+    episode driven through the tool methods TRL would call earns 1 only for the real fix."""
+    from trl import GRPOConfig, GRPOTrainer
+
+    from m1gym.envs.swe.envs import SWEBugfixEnv
+    from m1gym.integrations.trl import SWEToolEnv, swe_environment_factory
+
+    factory = swe_environment_factory(grader=swe_grader, command_timeout=60, max_steps=4)
+    plain = swe_environment_factory(max_steps=4, command_timeout=60)  # what a user passes pickles
+    assert isinstance(pickle.loads(pickle.dumps(plain))(), SWEToolEnv)
+    task = next(t for t in SWEBugfixEnv().examples(10) if t.answer.get("sample") == "textkit")
+    dataset = load_dataset("json", data_files=str(_swe_rows(tmp_path, task)), split="train")
+    args = GRPOConfig(output_dir=str(tmp_path / "o"), per_device_train_batch_size=2, num_generations=2,
+                      max_completion_length=8, max_steps=1, report_to=[], use_cpu=True, save_strategy="no")
+    trainer = GRPOTrainer(model=_model(tokenizer), args=args, train_dataset=dataset, processing_class=_tool_tokenizer(),
+                          environment_factory=factory)
+    names = sorted(t.__name__ for t in trainer.tools)
+    assert names == ["bash", "create", "search", "str_replace", "submit", "view"]
+    assert "SWEToolEnv" in trainer.reward_func_names  # get_reward is a reward source
+
+    env = factory()
+    obs = env.reset(**dataset[0])
+    assert "slugify" in obs and env.get_reward() == 0.0
+    assert "def slugify" in env.view("textkit/slug.py")
+    assert env.str_replace("textkit/slug.py", FIX_OLD, FIX_NEW).startswith("edited")
+    assert "Submitted" in env.submit() and env.get_reward() == 1.0
+    assert env.bash("ls").startswith("error: the episode is over")
+    env.reset(**dataset[0])
+    env.bash("echo no fix")
+    env.submit()
+    assert env.get_reward() == 0.0
+
+
+def _swe_rows(tmp_path, task):
+    out = tmp_path / "swe.jsonl"
+    out.write_text(json.dumps({"prompt": [{"role": "user", "content": "Fix the issue."}], "task": task.to_json()}) + "\n"
+                   + json.dumps({"prompt": [{"role": "user", "content": "Fix the issue."}], "task": task.to_json()}) + "\n")
+    return out
+
+
+def _tool_tokenizer():
+    """TRL renders tool schemas and parses tool calls with a chat template it knows: Qwen3's, from TRL."""
+    from trl.chat_template_utils import qwen3_chat_template
+
+    from integ_helpers import build_tokenizer
+
+    tok = build_tokenizer()
+    tok.chat_template = qwen3_chat_template
+    return tok
