@@ -26,11 +26,15 @@ path is random per attempt and the container is discarded afterwards.
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import secrets
 import shlex
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ...sandbox import DockerSandbox, Limits, SandboxError
@@ -48,6 +52,8 @@ SWE_LIMITS = Limits(wall_s=STEP_TIMEOUT_S, memory_mb=None, stack_mb=64, output_b
                     tmpfs_mb=1024, container_memory_mb=4096)
 
 PASSED, FAILED, ERROR, SKIPPED, MISSING = "passed", "failed", "error", "skipped", "missing"
+RUNNER_SOURCE = Path(__file__).with_name("runner.py").read_text(encoding="utf-8")
+RESULTS_MARK = "@@M1GYM-RESULTS"  # runner.RESULTS
 
 
 def tail(data: bytes | str, n: int = OUTPUT_TAIL) -> str:
@@ -164,6 +170,180 @@ class Grade:
                 "infra_error": self.infra_error}
 
 
+# ---- in-container scripts (run as the sandbox user, before any of the patch's code runs) ----------
+
+#: every file and symlink of the tree with its type, mode and content hash (directories implied)
+TREE_SCRIPT = r'''
+import hashlib, json, os, stat
+out = {}
+for top, dirs, files in os.walk("."):
+    dirs.sort()
+    for name in dirs + sorted(files):
+        path = os.path.join(top, name)
+        rel, st = os.path.relpath(path), os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            out[rel] = ["link", os.readlink(path)]
+        elif stat.S_ISREG(st.st_mode):
+            h = hashlib.sha1()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            out[rel] = ["file", st.st_mode & 0o777, h.hexdigest()]
+        elif not stat.S_ISDIR(st.st_mode):
+            out[rel] = ["other", st.st_mode]
+print(json.dumps(out))
+'''
+
+#: the pytest config file pytest itself would pick for the test files, and the pytest11 plugins installed
+PYTEST_SETUP_SCRIPT = r'''
+import json, os, sys
+from pathlib import Path
+res = {"config": None, "plugins": []}
+try:
+    from _pytest.config.findpaths import locate_config
+    args = [Path(a) for a in sys.argv[1:]] or [Path.cwd()]
+    try:
+        found = locate_config(Path.cwd(), args)
+    except TypeError:
+        found = locate_config(args)
+    if found[1] is not None and found[2]:
+        res["config"] = os.path.relpath(str(found[1]))
+except Exception as exc:
+    res["error"] = repr(exc)
+try:
+    from importlib.metadata import entry_points
+    eps = entry_points()
+    eps = eps.select(group="pytest11") if hasattr(eps, "select") else eps.get("pytest11", [])
+    res["plugins"] = sorted({ep.value.split(":")[0].strip() for ep in eps})
+except Exception as exc:
+    res["error"] = repr(exc)
+print(json.dumps(res))
+'''
+
+#: reset paths to the image's pristine copy of the repository (or delete them where the base lacks them)
+RESTORE_SCRIPT = r'''
+import os, shutil, sys
+base = sys.argv[1]
+for rel in sys.argv[2:]:
+    if os.path.lexists(rel):
+        if os.path.isdir(rel) and not os.path.islink(rel):
+            shutil.rmtree(rel)
+        else:
+            os.unlink(rel)
+    src = os.path.join(base, rel)
+    if os.path.isfile(src) and not os.path.islink(src):
+        os.makedirs(os.path.dirname(rel) or ".", exist_ok=True)
+        shutil.copy2(src, rel)
+'''
+
+#: the patch comes on stdin (no copy is left in the container); git apply, then patch --fuzz
+APPLY_SCRIPT = r'''
+t=$(mktemp) && cat >"$t" || exit 3
+if git -c core.hooksPath=/dev/null -c core.fsmonitor=false apply --verbose "$t" 2>&1; then rm -f "$t"; exit 0; fi
+[ "$1" = fuzzy ] || { rm -f "$t"; exit 1; }
+echo ">>> git apply failed; trying patch --fuzz=5"
+patch --batch --fuzz=5 -p1 -i "$t" 2>&1; rc=$?; rm -f "$t"; exit $rc
+'''
+
+#: swe/testgen: sourceless gold-touched modules, no .git, the tree rewritten in name order with one mtime
+NEUTRALISE_SCRIPT = r'''
+set -e
+py=$1; shift
+cd /work/testbed
+"$py" -I -c 'import os, py_compile, sys
+for f in sys.argv[1:]:
+    if os.path.isfile(f) and not os.path.islink(f):
+        py_compile.compile(f, cfile=f + "c", doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        os.unlink(f)' "$@"
+cd /work
+rm -rf testbed/.git testbed.n
+tar --sort=name --mtime=@1577836800 -C testbed -cf - . | { mkdir testbed.n && tar -C testbed.n -xpf -; }
+rm -rf testbed
+mv testbed.n testbed
+'''
+
+#: git reads no system or user configuration (the repository's own .git is checked unchanged)
+GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_TERMINAL_PROMPT": "0"}
+#: written over the graded test files on disk: the runner serves their text to pytest from memory
+STUB = "# m1gym: this test module is served to pytest from memory; its text is withheld from the tested code\n"
+SERVED_CAP = 4 << 20  # bytes of test-helper modules served from memory besides the graded files
+STARTUP_NAMES = {"sitecustomize.py", "usercustomize.py"}
+
+
+def patch_violations(changed: dict[str, Any]) -> list[str]:
+    """What a patch may not do to the tree, named per path: write under .git, add or change a symlink
+    or special file, plant bytecode (a cached .pyc is loaded instead of a restored test's source), or
+    add an interpreter start-up hook (sitecustomize, usercustomize, .pth)."""
+    bad = []
+    for path, entry in sorted(changed.items()):
+        parts = path.split("/")
+        kind = entry[0] if entry else None
+        if ".git" in parts:
+            bad.append(f"{path} (inside .git)")
+        elif kind in ("link", "other"):
+            bad.append(f"{path} (a symlink or special file)")
+        elif "__pycache__" in parts or path.endswith((".pyc", ".pyo")):
+            bad.append(f"{path} (compiled bytecode / __pycache__)")
+        elif parts[-1] in STARTUP_NAMES or path.endswith(".pth"):
+            bad.append(f"{path} (an interpreter start-up hook)")
+    return bad
+
+
+def tree_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Paths added, changed or removed between two TREE_SCRIPT manifests (removed: None)."""
+    out: dict[str, Any] = {p: e for p, e in after.items() if before.get(p) != e}
+    out.update({p: None for p in before if p not in after})
+    return out
+
+
+@dataclass
+class PytestCall:
+    """A test command that is a plain pytest invocation: ``[VAR=value ...] python -m pytest ARGS`` or
+    ``[VAR=value ...] pytest ARGS``."""
+
+    python: str
+    module_mode: bool  # ``python -m pytest`` puts the working directory first on sys.path
+    args: list[str]
+    env: dict[str, str]
+
+
+def pytest_call(test_cmd: str) -> PytestCall | None:
+    """The hardened runner's view of ``test_cmd``; None for other commands (run as given)."""
+    if "{junitxml}" in test_cmd:
+        return None
+    try:
+        tokens = shlex.split(test_cmd)
+    except ValueError:
+        return None
+    env = {}
+    while tokens and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", tokens[0]):
+        key, _, value = tokens.pop(0).partition("=")
+        env[key] = value
+    if not tokens:
+        return None
+    exe = tokens[0].rsplit("/", 1)[-1]
+    if re.fullmatch(r"python[0-9.]*", exe) and tokens[1:3] == ["-m", "pytest"]:
+        return PytestCall(tokens[0], True, tokens[3:], env)
+    if exe in ("pytest", "py.test"):
+        return PytestCall("python", False, tokens[1:], env)
+    return None
+
+
+def parse_results(stdout: bytes, nonce: str) -> dict | None:
+    """The runner's verdict: the first results block carrying this attempt's nonce."""
+    marker = f"{RESULTS_MARK} {nonce}@@".encode()
+    at = stdout.find(marker)
+    if at < 0:
+        return None
+    line = stdout[at + len(marker):].split(b"\n", 1)[0]
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("statuses"), dict) else None
+
+
 # ---- a container with the repository --------------------------------------------------------------
 
 class Workspace:
@@ -171,6 +351,8 @@ class Workspace:
 
     def __init__(self, grader: "Grader", inst: Instance, image: str):
         self.inst, self.image, self.grader = inst, image, grader
+        self.call = pytest_call(inst.test_cmd)
+        self._setup: dict | None = None
         self.session = grader.sandbox(image).session(grader.limits)
         try:
             r = self.run(["cp", "-R", "--preserve=mode,timestamps,links", inst.repo_dir, f"/work/{WORKDIR}"],
@@ -183,8 +365,9 @@ class Workspace:
             raise
 
     def run(self, cmd: list[str], *, cwd: str = WORKDIR, timeout: float = STEP_TIMEOUT_S, stdin: bytes = b"",
-            files: dict[str, bytes | str] | None = None, collect: tuple[str, ...] = ()):
-        return self.session.run(cmd, cwd=cwd, stdin=stdin, files=files, collect=collect,
+            files: dict[str, bytes | str] | None = None, collect: tuple[str, ...] = (),
+            env: dict[str, str] | None = None):
+        return self.session.run(cmd, cwd=cwd, stdin=stdin, files=files, collect=collect, env=env,
                                 limits=self.grader.limits.with_(wall_s=timeout))
 
     def put_meta(self, name: str, data: str | bytes) -> str:
@@ -193,24 +376,55 @@ class Workspace:
         self.session.put({rel: data}, mode=0o644, owner="root")
         return f"/work/{rel}"
 
-    def apply(self, patch: str, name: str, *, fuzzy: bool = True) -> tuple[bool, str]:
-        path = self.put_meta(name, patch)
-        script = 'git apply --verbose "$1" 2>&1 && exit 0; '
-        if fuzzy:
-            script += 'echo ">>> git apply failed; trying patch --fuzz=5"; patch --batch --fuzz=5 -p1 -i "$1" 2>&1'
-        else:
-            script += "exit 1"
-        r = self.run(["sh", "-c", script, "sh", path])
+    def _json(self, cmd: list[str], what: str) -> Any:
+        r = self.run(cmd, env=GIT_ENV)
+        try:
+            return json.loads(r.stdout)
+        except ValueError:
+            raise SandboxError(f"{what} failed ({r.summary()}): {tail(r.stdout + r.stderr, 500)}") from None
+
+    def tree(self) -> dict[str, Any]:
+        """The work tree's manifest (TREE_SCRIPT)."""
+        return self._json(["python3", "-I", "-c", TREE_SCRIPT], "listing the work tree")
+
+    def pytest_setup(self, files: list[str]) -> dict:
+        """The pytest config file and the pytest11 plugins of the tree as it is now (called before the
+        model's patch goes in, so both are the base commit's)."""
+        if self._setup is None:
+            python = self.call.python if self.call else "python3"
+            setup = self._json([python, "-c", PYTEST_SETUP_SCRIPT, *files], "locating the pytest config")
+            config = setup.get("config")
+            if config and not _safe_rel(config):
+                setup["config"] = config = None  # above the repository: not the repository's config
+            setup["config_text"] = self.session.get([f"{WORKDIR}/{config}"]).get(f"{WORKDIR}/{config}", b"") \
+                if config else b"[pytest]\n"
+            self._setup = setup
+        return self._setup
+
+    def apply(self, patch: str, name: str = "", *, fuzzy: bool = True) -> tuple[bool, str]:
+        """Apply ``patch`` (sent on stdin; ``name`` is kept for callers' logs). No model code runs here."""
+        r = self.run(["sh", "-c", APPLY_SCRIPT, "sh", "fuzzy" if fuzzy else "exact"],
+                     stdin=patch.encode("utf-8", errors="surrogateescape"), env=GIT_ENV)
         return r.ok, tail(r.stdout + r.stderr, 2000)
 
+    def apply_checked(self, patch: str, *, before: dict[str, Any] | None = None
+                      ) -> tuple[bool, str, dict[str, Any], list[str]]:
+        """Apply the model's patch and list what it actually changed (from the tree, not from the diff
+        text: ``patch`` reads formats the parser does not). Returns (applied, log, changes, violations)."""
+        before = self.tree() if before is None else before
+        ok, log = self.apply(patch)
+        if not ok:
+            return False, log, {}, []
+        changes = tree_changes(before, self.tree())
+        return True, log, changes, patch_violations(changes)
+
     def restore(self, paths: list[str]) -> list[str]:
-        """Reset ``paths`` to the base commit (delete the ones the base lacks)."""
+        """Reset ``paths`` to the base commit from the image's pristine copy (no git command: nothing the
+        repository configures runs), deleting the ones the base lacks."""
         paths = sorted(p for p in set(paths) if _safe_rel(p))
         if not paths:
             return []
-        script = ('for f in "$@"; do if git cat-file -e "HEAD:$f" 2>/dev/null; then git checkout -q HEAD -- "$f"; '
-                  'else rm -rf -- "$f"; fi; done')
-        r = self.run(["sh", "-c", script, "sh", *paths])
+        r = self.run(["python3", "-I", "-c", RESTORE_SCRIPT, self.inst.repo_dir, *paths])
         if not r.ok:
             raise SandboxError(f"restoring test files failed: {tail(r.stdout + r.stderr, 500)}")
         return paths
@@ -232,13 +446,84 @@ class Workspace:
         r = self.run(["python3", "-I", "-c", code, *paths])
         return [line for line in r.stdout.decode(errors="replace").splitlines() if line.strip()][:20]
 
-    def tests(self, files: list[str], timeout: float) -> RunReport:
+    def neutralise(self, sourceless: list[str]) -> None:
+        """Compile ``sourceless`` to bytecode and drop their source, remove .git, and rewrite the tree in
+        name order with one mtime (swe/testgen: the buggy and the fixed trees look alike but for the fix)."""
+        python = self.call.python if self.call else "python3"
+        r = self.run(["sh", "-c", NEUTRALISE_SCRIPT, "sh", python, *[p for p in sourceless if _safe_rel(p)]],
+                     cwd=".")
+        if not r.ok:
+            raise SandboxError(f"preparing the tree failed: {tail(r.stdout + r.stderr, 500)}")
+
+    def _served(self, files: list[str], tree: dict[str, Any]) -> dict[str, str]:
+        """The text of the graded test files, of every conftest.py above them and of the test helpers
+        next to them (capped), read now, before any tested code runs."""
+        graded = [f for f in files if _safe_rel(f)]
+        dirs = {os.path.dirname(f) for f in graded}
+        ancestors = {""} | {"/".join(d.split("/")[:i]) for d in dirs for i in range(1, d.count("/") + 2) if d}
+        extra = sorted(p for p, e in tree.items() if e and e[0] == "file" and p.endswith(".py") and p not in graded
+                       and ((p.rsplit("/", 1)[-1] == "conftest.py" and os.path.dirname(p) in ancestors)
+                            or (os.path.dirname(p) in dirs and is_test_path(p))))
+        got = self.session.get([f"{WORKDIR}/{p}" for p in graded + extra])
+        texts = {p: got[f"{WORKDIR}/{p}"] for p in graded if f"{WORKDIR}/{p}" in got}
+        missing = [f for f in graded if f not in texts]
+        if missing:
+            raise _NoTests(missing)
+        size = 0
+        for p in sorted(extra, key=lambda p: (p.rsplit("/", 1)[-1] != "conftest.py", p)):  # conftests first
+            data = got.get(f"{WORKDIR}/{p}")
+            if data is not None and size + len(data) <= SERVED_CAP:
+                size += len(data)
+                texts[p] = data
+        return {p: data.decode("utf-8", errors="replace") for p, data in texts.items()}
+
+    def tests(self, files: list[str], timeout: float, *, tree: dict[str, Any] | None = None) -> RunReport:
+        """Run the test files: the hardened runner for a pytest command, else ``test_cmd`` as given."""
+        if self.call is None:
+            return self._legacy_tests(files, timeout)
+        setup = self.pytest_setup(files)
+        try:
+            sources = self._served(files, self.tree() if tree is None else tree)
+        except _NoTests as exc:
+            return RunReport(output=f"test file(s) not found: {', '.join(exc.args[0])}", command="")
+        nonce = secrets.token_hex(16)
+        args = list(self.call.args)
+        # the base commit's pytest config, copied next to the original (its relative paths keep their
+        # meaning); ``-c`` makes pytest read it and no config file of the patched tree
+        config = setup.get("config")
+        suffix = os.path.splitext(config)[1] if config and config.endswith((".toml", ".cfg")) else ".ini"
+        copy = os.path.join(os.path.dirname(config or ""), f".m1gym-pytest-{nonce[:8]}{suffix}")
+        files_put = {f"{WORKDIR}/{copy}": setup["config_text"]}
+        files_put.update({f"{WORKDIR}/{f}": STUB for f in files if f in sources})
+        self.session.put(files_put, mode=0o644, owner="root")
+        args += ["-c", copy, "--rootdir=.", "-p", "no:cacheprovider"]
+        for plugin in setup.get("plugins", []):
+            args += ["-p", plugin]
+        args += list(files)
+        runner = self.put_meta("runner.py", RUNNER_SOURCE)
+        spec = {"nonce": nonce, "args": args, "module_mode": self.call.module_mode, "sources": sources}
+        env = {**self.call.env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        r = self.run([self.call.python, runner], stdin=json.dumps(spec).encode(), env=env, timeout=timeout)
+        verdict = parse_results(r.stdout, nonce)
+        out = r.stdout
+        at = out.find(f"{RESULTS_MARK} {nonce}@@".encode())
+        if at >= 0:
+            out = out[:at]
+        command = shlex.join([self.call.python, "-m", "pytest", *args]) if self.call.module_mode else \
+            shlex.join(["pytest", *args])
+        return RunReport(statuses=dict(verdict["statuses"]) if verdict else {}, exit_code=r.exit_code,
+                         killed=r.killed, report_found=verdict is not None, output=tail(out + r.stderr),
+                         command=command)
+
+    def _legacy_tests(self, files: list[str], timeout: float) -> RunReport:
+        """A custom test command with a ``{junitxml}`` placeholder: run as given, JUnit XML read back (the
+        tested code could rewrite that report; see the README)."""
         report = f".m1gym-report-{secrets.token_hex(8)}.xml"
         cmd = build_test_command(self.inst.test_cmd, files, f"/work/{report}")
         r = self.run(["bash", "-c", cmd + " 2>&1"], timeout=timeout, collect=(report,))
         xml = r.files.get(report)
         return RunReport(statuses=parse_junit(xml) if xml else {}, exit_code=r.exit_code, killed=r.killed,
-                       report_found=bool(xml), output=tail(r.stdout + r.stderr), command=cmd)
+                         report_found=bool(xml), output=tail(r.stdout + r.stderr), command=cmd)
 
     def close(self) -> None:
         self.session.close()
@@ -248,6 +533,10 @@ class Workspace:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _NoTests(Exception):
+    pass
 
 
 # ---- the grader ----------------------------------------------------------------------------------
@@ -305,23 +594,26 @@ class Grader:
             return Grade(False, f"sandbox error: {exc}"[:500], "infra", image=image, infra_error=True)
 
     def _grade_in(self, ws: Workspace, inst: Instance, patch: str, image: str) -> Grade:
-        ok, log = ws.apply(patch, "model.patch")
+        files = inst.test_files
+        ws.pytest_setup(files)  # the base commit's pytest config and plugins, before the patch goes in
+        ok, log, changes, bad = ws.apply_checked(patch)
         if not ok:
             first = next((ln for ln in log.splitlines() if "error" in ln.lower() or "fail" in ln.lower()), "")
             return Grade(False, f"patch does not apply: {first.strip()[:200]}".rstrip(": "), "apply",
                          apply_log=log, image=image)
-        model_paths = touched_paths(patch)
-        restore = [p for p in model_paths if is_test_path(p)] + touched_paths(inst.test_patch)
-        restored = ws.restore(restore)
-        changed_py = [fp.new_path for fp in parse_patch(patch)
-                      if fp.new_path and fp.new_path.endswith(".py") and fp.new_path not in restored]
+        if bad:
+            return Grade(False, f"patch rejected: it writes {', '.join(bad[:3])}", "apply", apply_log=log, image=image)
+        # test files (and .gitattributes) the patch changed, and the test patch's files, back to the base
+        restore = [p for p in changes if is_test_path(p) or p.rsplit("/", 1)[-1] == ".gitattributes"]
+        restored = ws.restore(restore + touched_paths(inst.test_patch))
+        changed_py = [p for p, e in changes.items() if e is not None and p.endswith(".py") and p not in restored]
         syntax = ws.syntax_errors(changed_py)
         ok, tlog = ws.apply(inst.test_patch, "test.patch", fuzzy=False)
         if not ok:
             return Grade(False, "the test patch does not apply after the model's patch (it changes files the "
                                 "tests need)", "test_patch", apply_log=log + "\n" + tlog, restored=restored,
                          syntax_errors=syntax, image=image)
-        run = ws.tests(inst.test_files, self.test_timeout)
+        run = ws.tests(files, self.test_timeout)
         return self._verdict(inst, run, log, restored, syntax, image)
 
     def _verdict(self, inst: Instance, run: RunReport, log: str, restored: list[str], syntax: list[str],
@@ -373,28 +665,18 @@ class Grader:
         except (ImageError, SandboxError) as exc:
             return Grade(False, f"sandbox image unavailable: {exc}", "infra", infra_error=True)
         try:
-            with Workspace(self, inst, image) as ws:
-                ok, log = ws.apply(patch, "tests.patch")
-                if not ok:
-                    return Grade(False, "test patch does not apply to the base commit", "apply", apply_log=log,
-                                 image=image)
-                buggy = ws.tests(files, self.test_timeout)
+            stop, buggy = self._testgen_run(inst, image, patch, files, gold=False)
+            if stop is not None:
+                return stop
             if buggy.killed:
                 return Grade(False, f"tests on the buggy code stopped ({buggy.killed} limit)", "timeout",
                              test_output=buggy.output, image=image)
             if buggy.statuses and all(s == PASSED for s in buggy.statuses.values()):
                 return Grade(False, "every test passes on the buggy code: the tests do not detect the bug", "tests",
                              tests=_table(buggy.statuses, "buggy"), test_output=buggy.output, image=image)
-            with Workspace(self, inst, image) as ws:
-                ok, glog = ws.apply(inst.patch, "gold.patch", fuzzy=False)
-                if not ok:
-                    return Grade(False, "the gold patch does not apply (bad instance)", "infra", apply_log=glog,
-                                 image=image, infra_error=True)
-                ok, log = ws.apply(patch, "tests.patch")
-                if not ok:
-                    return Grade(False, "test patch does not apply on top of the gold patch", "apply",
-                                 apply_log=log, image=image)
-                fixed = ws.tests(files, self.test_timeout)
+            stop, fixed = self._testgen_run(inst, image, patch, files, gold=True)
+            if stop is not None:
+                return stop
         except SandboxError as exc:
             return Grade(False, f"sandbox error: {exc}"[:500], "infra", image=image, infra_error=True)
         cases = _node_ids(fixed.statuses)
@@ -414,6 +696,30 @@ class Grader:
             return Grade(False, "every test passes on the buggy code: the tests do not detect the bug", "tests", **out)
         return Grade(True, f"{len(caught)} test(s) fail on the buggy code and all {len(cases)} pass with the fix",
                      "done", **out)
+
+    def _testgen_run(self, inst: Instance, image: str, patch: str, files: list[str], *, gold: bool
+                     ) -> tuple[Grade | None, RunReport | None]:
+        """The model's tests on the buggy code or with the gold patch, in a fresh container. The two
+        trees differ only in the gold patch's effect: no patch file is left in the container, .git is
+        removed, the gold patch's Python files are bytecode only (a test cannot grep the fix) and
+        every file is rewritten in name order with one fixed mtime."""
+        with Workspace(self, inst, image) as ws:
+            if gold:
+                ok, glog = ws.apply(inst.patch, fuzzy=False)
+                if not ok:
+                    return Grade(False, "the gold patch does not apply (bad instance)", "infra", apply_log=glog,
+                                 image=image, infra_error=True), None
+            ws.pytest_setup(files)
+            ok, log, changes, bad = ws.apply_checked(patch)
+            where = "on top of the gold patch" if gold else "to the base commit"
+            if not ok:
+                return Grade(False, f"test patch does not apply {where}", "apply", apply_log=log, image=image), None
+            bad += [f"{p} (not a test file)" for p in changes if not is_test_path(p) and ".git" not in p.split("/")]
+            if bad:
+                return Grade(False, f"test patch rejected: it writes {', '.join(bad[:3])}", "apply", apply_log=log,
+                             image=image), None
+            ws.neutralise([p for p in touched_paths(inst.patch) if p.endswith(".py") and not is_test_path(p)])
+            return None, ws.tests(files, self.test_timeout)
 
 
 def _node_ids(statuses: dict[str, str]) -> list[str]:
