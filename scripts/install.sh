@@ -16,4 +16,5 @@ if ! "$PY" -c "import torch" >/dev/null 2>&1; then
     done
 fi
 "$PY" -m pip install -q -e ".[dev]"
+"$PY" -m pip install -q --no-deps -r scripts/nodeps-requirements.txt
 echo "install: m1gym $("$PY" -c 'import m1gym; print(m1gym.__version__)') ready"
