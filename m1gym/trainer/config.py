@@ -64,8 +64,9 @@ class RolloutConfig:
     engine: str = "embedded"
     #: base URL of the OpenAI-compatible server (engine: openai), e.g. http://127.0.0.1:8000
     url: str | None = None
-    #: model name sent to the server (engine: openai)
-    served_model: str = "m1gym"
+    #: model name sent to the server (engine: openai); None sends none (a vLLM server answers 404 to a
+    #: name it was not started with: `--served-model-name`)
+    served_model: str | None = None
     #: G: responses sampled per task (the group of the group-relative advantage)
     group_size: int = 8
     temperature: float = 1.0

@@ -185,7 +185,7 @@ def make_engine(cfg: Config, model: Any, tokenizer: Any) -> RolloutEngine:
         return OpenAIEngine(cfg.rollout.url, tokenizer, cfg.rollout.served_model)
     from .rollout import VLLMEngine
 
-    return VLLMEngine(cfg.model.preset, tokenizer)
+    return VLLMEngine.from_policy(model, tokenizer, workdir=Path(cfg.run_dir) / "vllm_policy")
 
 
 def make_run_scorer(cfg: Config):
