@@ -1,9 +1,14 @@
 """`m1gym envs check`: the environment contract as something you can run.
 
 For each environment: metadata is sane; generation is seeded and deterministic across processes
-(different PYTHONHASHSEED); Task JSON round-trips; ``reference(task)`` scores 1; garbage answers
-score 0 with a reason and never raise; 8 threads give the verdicts serial scoring gives; scoring
-time is bounded. The test suite runs it over every registered environment.
+(different PYTHONHASHSEED); Task JSON round-trips; ``reference(task)`` scores 1; the reference
+followed by trailing junk (``</answer></answer>...``) scores 0; garbage answers score 0 with a
+reason and never raise; 8 threads give the verdicts serial scoring gives; scoring time is bounded;
+and the universal-answer probe (m1gym/probe.py): no constant or degenerate response passes more
+than the env's chance level of N tasks (N = ``probe_tasks``; sandbox envs, whose every run costs
+a container, get at most ``SANDBOX_PROBE_TASKS``). A sandbox env is probed only when the Docker
+daemon answers; without one the probe is skipped with a note, except under CI=true, where that is
+a failure. The test suite and CI (`m1gym envs check --all`) run it over every registered env.
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ from .registry import KINDS, get_spec, make
 
 #: wall-time bound for one scoring call, by env kind (sandbox scoring runs programs)
 TIME_BOUND_S = {"rule": 10.0, "sandbox": 120.0, "genrm": 120.0}
+#: tasks the universal-answer probe scores per env (at most SANDBOX_PROBE_TASKS for sandbox envs)
+PROBE_TASKS = 20
+SANDBOX_PROBE_TASKS = 5
+#: what follows the reference in the trailing-junk check (the policy's own discovery, issue 15)
+TRAILING_JUNK = "</answer></answer></answer>"
 
 
 def garbage_responses() -> dict[str, object]:
@@ -127,7 +137,53 @@ def _verdict(score: Score) -> tuple:
     return (round(score.reward, 9), score.correct, score.reason)
 
 
-def check_env(name: str, report: Report, samples: int = 5) -> None:
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _docker_problem() -> str | None:
+    """Why sandbox envs cannot be probed here (no daemon, no base image), or None."""
+    try:
+        from .sandbox.base import SandboxUnavailable
+        from .sandbox.docker_sandbox import DockerSandbox
+    except Exception as exc:  # pragma: no cover - the sandbox package is part of m1gym
+        return f"sandbox package unavailable: {exc}"
+    sb = DockerSandbox()
+    try:
+        sb.check()
+    except SandboxUnavailable as exc:
+        return str(exc).splitlines()[0][:200]
+    finally:
+        try:
+            sb.close()
+        except Exception:
+            pass
+    return None
+
+
+def probe_check(name: str, env, report: Report, n: int, mode_from: list[Task]) -> None:
+    """The universal-answer probe as a contract row."""
+    from .probe import probe, probe_tasks
+
+    if env.kind == "sandbox":
+        n = min(n, SANDBOX_PROBE_TASKS)
+        problem = _docker_problem()
+        if problem is not None:
+            if _in_ci():
+                report.add(name, "universal answers", False,
+                           f"CI=true but the Docker sandbox is unavailable, so this env cannot be probed: {problem}")
+            else:
+                report.add(name, "universal answers", True, f"skipped: no Docker sandbox ({problem})")
+            return
+    try:
+        result = probe(env, probe_tasks(env, n), mode_from=mode_from)
+    except Exception as exc:
+        report.add(name, "universal answers", False, f"probe crashed: {type(exc).__name__}: {exc}"[:300])
+        return
+    report.add(name, "universal answers", result.ok, result.summary())
+
+
+def check_env(name: str, report: Report, samples: int = 5, probe_n: int = PROBE_TASKS) -> None:
     spec = get_spec(name)
     if spec.multi_turn:
         report.add(name, "skipped", True, "multi-turn env: checked by its own tests")
@@ -167,6 +223,14 @@ def check_env(name: str, report: Report, samples: int = 5) -> None:
     report.add(name, f"reference scores {expected:g}", not ref_fail,
                f"{len(tasks) - len(ref_fail)}/{len(tasks)}" + (f"; first: {ref_fail[0]}" if ref_fail else ""))
 
+    # an answer block followed by junk is no answer (extract.py); envs that answer in tags only
+    junk = [(t, r) for t, r in ((t, env.reference(t)) for t in tasks[:3]) if r.rstrip().endswith("</answer>")]
+    if junk:
+        paid = [f"{t.id}: {s.reason[:80]}" for t, r in junk
+                if (s := env.score(t, r + TRAILING_JUNK)).reward > 0]
+        report.add(name, "trailing junk scores 0", not paid,
+                   "; ".join(paid[:2]) or f"reference + {TRAILING_JUNK!r} on {len(junk)} tasks")
+
     bad = []
     for label, junk in garbage_responses().items():
         s = env.score(tasks[0], junk)
@@ -182,13 +246,16 @@ def check_env(name: str, report: Report, samples: int = 5) -> None:
     diff = [pairs[i][2] for i, (a, b) in enumerate(zip(serial, threaded)) if a != b]
     report.add(name, "8 threads agree", not diff, f"{len(pairs)} verdicts" + (f"; differ: {diff[:3]}" if diff else ""))
     report.add(name, "bounded time", slowest <= bound, f"slowest {slowest:.2f}s (bound {bound:.0f}s)")
+    if probe_n > 0:
+        probe_check(name, env, report, probe_n, mode_from=tasks)
 
 
-def check_envs(names: list[str], samples: int = 5, quick: bool = False) -> Report:
+def check_envs(names: list[str], samples: int = 5, quick: bool = False, probe_n: int = PROBE_TASKS) -> Report:
+    """The contract over the named envs; ``probe_n=0`` leaves out the universal-answer probe."""
     report = Report()
     for name in names:
         try:
-            check_env(name, report, samples)
+            check_env(name, report, samples, probe_n)
         except Exception as exc:  # the checker reports, it does not crash
             report.add(name, "check crashed", False, f"{type(exc).__name__}: {exc}"[:300])
     if not quick:

@@ -174,6 +174,10 @@ class Environment:
     answer_format: ClassVar[str] = "free text in <answer>...</answer>"
     version: ClassVar[str] = "1"
     procedural: ClassVar[bool] = True
+    #: share of tasks one constant answer may pass before the universal-answer probe fails
+    #: (m1gym/probe.py); an env with a small answer space declares a higher one and says why
+    chance_level: ClassVar[float] = 0.05
+    chance_reason: ClassVar[str] = ""
 
     def __init__(self, **config: Any) -> None:
         self.config = dict(config)
@@ -224,6 +228,13 @@ class Environment:
     def reference(self, task: Task) -> str:
         """A complete response that scores 1 (SFT data and the generator's self-check)."""
         raise NotImplementedError
+
+    def probe_responses(self, task: Task) -> dict[str, str]:
+        """Constant and degenerate responses (label -> response) that must not score on this task;
+        the universal-answer probe scores them. Override to add the env's own degenerate answers."""
+        from .probe import default_probe_responses
+
+        return default_probe_responses(task, self.kind)
 
     # ---- helpers for subclasses ----------------------------------------------------------
     def make_task(self, key: str, prompt: str, answer: Any, meta: dict[str, Any]) -> Task:
