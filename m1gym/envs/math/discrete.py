@@ -28,9 +28,21 @@ WORDS = ("BANANA", "LETTER", "BALLOON", "COFFEE", "SUCCESS", "MISSISSIPPI", "TAT
 GROUPS = (("students", "seats in a row"), ("books", "places on a shelf"), ("runners", "lanes"))
 
 
+def _letter_string(rng: random.Random) -> str:
+    """A shuffled string of 3-5 distinct letters, 5-10 long, with at least one letter repeated."""
+    letters = rng.sample("ABCDEFGHKLMNPRSTUW", rng.randint(3, 5))
+    counts = [rng.randint(1, 3) for _ in letters]
+    if max(counts) == 1:
+        counts[0] = 2
+    chars = [ch for ch, c in zip(letters, counts) for _ in range(c)][:10]
+    rng.shuffle(chars)
+    return "".join(chars)
+
+
 class Counting(MathFamily):
     family = "counting"
     description = "permutations, combinations, multiset arrangements, complements, stars and bars (levels 0-4)"
+    version = "2"  # 2: level 2 also draws random letter strings (issue 15: 60 answered a third of it)
 
     def build(self, rng: random.Random, level: int) -> Problem:
         steps: list[str] = []
@@ -60,7 +72,9 @@ class Counting(MathFamily):
             steps.append(f"Order does not matter: C({n},{k}) = {n}!/({k}!·{n - k}!) = {value}")
             wrong = factorial(n) / factorial(n - k)
         elif level == 2:
-            word = rng.choice(WORDS)
+            # half real words, half random letter strings: 15 fixed words gave 15 answers (a third
+            # of level-2 tasks answered 60), which a policy memorises instead of counting
+            word = rng.choice(WORDS) if rng.random() < 0.5 else _letter_string(rng)
             counts = Counter(word)
             value = factorial(len(word))
             for c in counts.values():
@@ -118,6 +132,11 @@ class Counting(MathFamily):
 class NumberTheory(MathFamily):
     family = "number_theory"
     description = "gcd, lcm, remainders, modular powers, divisor counts and sums, linear congruences (levels 0-4)"
+    version = "2"  # 2: remainders of 0 and 1 mostly redrawn (issue 15: "0" answered a quarter of level 1)
+    # universal-answer probe: remainders mod 5-13 and divisor counts have small answer spaces; the
+    # most common answer (4, 6 or 8) is ~7.5% of tasks
+    chance_level = 0.10
+    chance_reason = "small answer spaces (remainders mod 5-13, divisor counts): the most common answer is ~7.5%"
 
     def build(self, rng: random.Random, level: int) -> Problem:
         steps: list[str] = []
@@ -209,6 +228,10 @@ class NumberTheory(MathFamily):
             if value == 0:
                 raise Retry()
             wrong = (value + m // 2) % m or value + 1
+        if level in (1, 2) and value in (0, 1) and rng.random() < 0.85:
+            # a product mod a composite m is 0 far more often than 1/m: redraw most of those, so
+            # the constant answers 0 and 1 stay near chance
+            raise Retry()
         value = sympy.Integer(value)
         if wrong == value:
             wrong = value + 1
