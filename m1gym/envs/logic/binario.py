@@ -157,6 +157,9 @@ def rule_error(grid: list[list[int]]) -> str | None:
 class Binario(LogicTask):
     task_name = "binario"
     description = "Binario (Takuzu): balanced 0/1 lines, no three equal in a row, all lines distinct."
+    # universal-answer probe: "no solution" is a real answer (unsolvable instances, as in SynLogic)
+    chance_level = 0.20
+    chance_reason = "no solution (an unsolvable grid) answers ~6% of tasks, ~15% at levels 3-4"
     answer_format = "JSON 0/1 grid"
     version = "1"
     Knobs = Knobs

@@ -52,6 +52,9 @@ def _corrupt(rng: random.Random, seq: str, kinds: str, subtle: bool) -> str:
 class DyckLanguageErrors(LogicTask):
     task_name = "dyck_language_errors"
     description = "find the first bracket that makes a sequence unbalanced (-1 if balanced)"
+    # universal-answer probe: "-1" (balanced) is the answer to ~1 task in 5 (1 in 3 at level 0)
+    chance_level = 0.35
+    chance_reason = "-1 (a balanced sequence) answers ~20% of tasks, ~33% at level 0"
     answer_format = "one integer: 1-based position, or -1"
     Knobs = Knobs
     synlogic_names = ("dyck_language_errors",)

@@ -245,6 +245,9 @@ def parse_moves(text: str) -> str:
 class SlidingPuzzle(LogicTask):
     task_name = "sliding_puzzle"
     description = "8/15-puzzle: a shortest move sequence of the blank to reach the goal, or 'no solution'"
+    # universal-answer probe: "no solution" is a real answer (unsolvable boards, as in SynLogic)
+    chance_level = 0.20
+    chance_reason = "no solution (an unsolvable board) answers ~6% of tasks, ~10% at level 1"
     answer_format = 'move string of U/D/L/R (blank moves), e.g. "ULDR", or "no solution"'
     Knobs = Knobs
     level_table = {

@@ -43,6 +43,9 @@ def first_wrong_step(steps: list[str], words: list[str], alphabet: str) -> int |
 class WordSortingMistake(LogicTask):
     task_name = "word_sorting_mistake"
     description = "find the first wrong step in a word-sorting trace"
+    # universal-answer probe: "No" (no wrong step) is the answer to ~28% of tasks (38% at level 0)
+    chance_level = 0.40
+    chance_reason = "No (the trace has no mistake) answers ~28% of tasks, ~38% at level 0"
     answer_format = 'the step number, or "No"'
     Knobs = Knobs
     synlogic_names = ("word_sorting_mistake",)
