@@ -206,6 +206,12 @@ def response_text(response: str) -> str | None:
     return (tags[-1] if tags else region).strip()
 
 
+def _echoes_constraints(constraints: list[dict[str, Any]], text: str) -> bool:
+    """Does the response contain one of the prompt's constraint lines word for word?"""
+    norm = " ".join(text.lower().split())
+    return any(len(d) >= 20 and " ".join(d.lower().split()) in norm for d in map(describe, constraints))
+
+
 class InstructionFollowing(Environment):
     name = "general/instructions"
     kind = "rule"
@@ -253,6 +259,9 @@ class InstructionFollowing(Environment):
         if topic_word and topic_word.lower() not in text.lower():
             # relevance gate: constraints like "no commas" must not pay for text that ignores the request
             return Score.fail(f"does not address the request (never mentions '{topic_word}')", format_ok=True)
+        if _echoes_constraints(constraints, text):
+            # the constraint list copied back meets keyword and phrase constraints without doing the task
+            return Score.fail("repeats the instructions instead of following them", format_ok=True)
         frac, rows = check_all(constraints, text)
         details: dict[str, Any] = {"constraints": rows, "fraction": frac}
         reward = frac
