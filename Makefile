@@ -13,7 +13,9 @@ docker: install
 	m1gym sandbox build-base
 	m1gym swe build-images
 
+# The environment contract, universal-answer probe included, over every built-in env; then the suite.
 test: install docker
+	m1gym envs check --all
 	$(PYTHON) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Without Docker and slow tests (local iteration).

@@ -77,9 +77,38 @@ def cmd_envs_check(args: argparse.Namespace) -> int:
         names = args.names
     else:
         raise UserError("name an environment or pass --all, e.g. `m1gym envs check math/arithmetic`")
-    report = check_envs(names, samples=args.samples, quick=args.quick)
+    if args.probe_tasks < 0:
+        raise UserError(f"--probe-tasks must be >= 0, got {args.probe_tasks}")
+    probe_n = 0 if args.no_probe else args.probe_tasks
+    report = check_envs(names, samples=args.samples, quick=args.quick, probe_n=probe_n)
     print(report.text())
     return 0 if report.ok else 1
+
+
+def cmd_envs_probe(args: argparse.Namespace) -> int:
+    from .probe import probe, probe_tasks
+    from .registry import make
+
+    env = make(args.name)
+    if args.chance is not None and not 0 <= args.chance <= 1:
+        raise UserError(f"--chance is a share of tasks between 0 and 1, got {args.chance}")
+    if args.tasks:
+        tasks = load_tasks_file(args.tasks)
+        wrong = sorted({t.env for t in tasks if t.env != env.name})
+        if wrong:
+            raise UserError(f"{args.tasks} holds tasks of {wrong}, not {env.name!r}; probe each env with its own tasks")
+    else:
+        if args.n < 1:
+            raise UserError(f"--n must be >= 1, got {args.n}")
+        if not env.procedural:
+            raise UserError(f"{args.name} is a dataset environment: pass its tasks with --tasks FILE")
+        tasks = probe_tasks(env, args.n)
+    result = probe(env, tasks, chance_level=args.chance)
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        print(result.text())
+    return 0 if result.ok else 1
 
 
 # ---- sample / score --------------------------------------------------------------------------
@@ -128,6 +157,35 @@ def load_task_file(path: str):
             return Task.from_json(text)
         except TaskFormatError:
             raise UserError(f"{path}: {exc}") from None
+
+
+def load_tasks_file(path: str):
+    """Every Task in a file: JSON lines (as `m1gym sample --json` writes them) or one JSON array."""
+    from .core import Task, TaskFormatError
+
+    text = _read_text(path).strip()
+    if not text:
+        raise UserError(f"task file {path} is empty; make one with `m1gym sample NAME --n 50 --json > tasks.jsonl`")
+    if text.startswith("["):
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}: not valid JSON: {exc}") from None
+        if not isinstance(rows, list):
+            raise UserError(f"{path}: expected a JSON array of tasks or one task per line")
+        try:
+            return [Task.from_dict(row) for row in rows]
+        except TaskFormatError as exc:
+            raise UserError(f"{path}: {exc}") from None
+    tasks = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            tasks.append(Task.from_json(line))
+        except TaskFormatError as exc:
+            raise UserError(f"{path}, line {lineno}: {exc} (one JSON task per line)") from None
+    return tasks
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -179,7 +237,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="check every registered environment")
     p.add_argument("--samples", type=int, default=5, help="tasks per level to check")
     p.add_argument("--quick", action="store_true", help="skip the cross-process determinism check")
+    p.add_argument("--no-probe", action="store_true", help="skip the universal-answer probe")
+    p.add_argument("--probe-tasks", type=int, default=20,
+                   help="tasks per env for the universal-answer probe (sandbox envs: at most 5)")
     p.set_defaults(func=cmd_envs_check)
+    p = esub.add_parser("probe", help="score constant/degenerate answers on tasks: does any pass above chance?")
+    p.add_argument("name")
+    p.add_argument("--tasks", help="JSONL task file (as written by `m1gym sample --json`); default: generate --n")
+    p.add_argument("--n", type=int, default=20, help="tasks to generate when --tasks is not given")
+    p.add_argument("--chance", type=float, default=None,
+                   help="share of tasks a constant may pass (default: the env's chance_level, 0.05 unless declared)")
+    p.add_argument("--json", action="store_true", help="the result as one JSON object")
+    p.set_defaults(func=cmd_envs_probe)
 
     p = sub.add_parser("sample", help="generate tasks (JSON lines with --json)")
     p.add_argument("name")
