@@ -113,54 +113,75 @@ def _proc_cpu(pid):
         return 0.0
 
 
+def _own_v2_dir(root):
+    """The container's own cgroup v2 directory: the mount root in a private cgroup namespace
+    (Docker's default), else the path /proc/self/cgroup names under it (a host namespace shows the
+    whole tree, whose root would count every container)."""
+    try:
+        with open("/proc/self/cgroup") as fh:
+            for line in fh:
+                if line.startswith("0::"):
+                    path = line[3:].strip()
+                    if path not in ("", "/") and os.path.isdir(root + path):
+                        return root + path
+    except OSError:
+        pass
+    return root
+
+
 class Cgroup:
     """The container's own cgroup, read-only (v2 or v1): the source of truth for a run's CPU and
     memory. rusage of the direct child misses what its children use (never waited for, or killed
     with it) and counts no shared memory; the cgroup counts every process of the container and
     every page charged to it, MAP_SHARED and tmpfs (shmem) included. The container's memory
-    ceiling (memory.max / memory.limit_in_bytes) is the hard bound the kernel enforces."""
+    ceiling (memory.max / memory.limit_in_bytes) is the hard bound the kernel enforces.
+    The files stay open and are re-read with pread (an open on cgroupfs costs several times the
+    read; each run reads them a few times)."""
 
     def __init__(self, root="/sys/fs/cgroup"):
         if os.path.exists(root + "/cgroup.controllers"):  # v2: one unified hierarchy
-            self.cpu_file, self.cpu_scale = root + "/cpu.stat", 1000  # usage_usec -> ns
-            self.stat_file, self.mem_keys = root + "/memory.stat", ("anon", "shmem")
-            self.peak_file = root + "/memory.peak"
+            root = _own_v2_dir(root)
+            cpu_file, self.cpu_usec = root + "/cpu.stat", True
+            stat_file, self.mem_keys = root + "/memory.stat", (b"anon", b"shmem")
         else:
-            self.cpu_file, self.cpu_scale = root + "/cpuacct/cpuacct.usage", 1
-            if not os.path.exists(self.cpu_file):
-                self.cpu_file = root + "/cpu,cpuacct/cpuacct.usage"
-            self.stat_file, self.mem_keys = root + "/memory/memory.stat", ("rss", "shmem")
-            self.peak_file = root + "/memory/memory.max_usage_in_bytes"
-        self.has_cpu = self.cpu_ns() is not None
-        self.has_mem = self.mem_bytes() is not None
+            cpu_file, self.cpu_usec = root + "/cpuacct/cpuacct.usage", False
+            if not os.path.exists(cpu_file):
+                cpu_file = root + "/cpu,cpuacct/cpuacct.usage"
+            stat_file, self.mem_keys = root + "/memory/memory.stat", (b"rss", b"shmem")
+        self.cpu_fd, self.stat_fd = _open_ro(cpu_file), _open_ro(stat_file)
 
     def cpu_ns(self):
         """CPU nanoseconds used by every process of the container so far (None: unreadable)."""
         try:
-            with open(self.cpu_file) as fh:
-                text = fh.read()
-        except OSError:
-            return None
-        if self.cpu_scale == 1:
-            return int(text)
-        for line in text.splitlines():
-            if line.startswith("usage_usec "):
-                return int(line.split()[1]) * self.cpu_scale
+            text = os.pread(self.cpu_fd, 4096, 0)
+            if not self.cpu_usec:
+                return int(text)
+            for line in text.splitlines():
+                if line.startswith(b"usage_usec "):
+                    return int(line.split()[1]) * 1000
+        except (OSError, ValueError):
+            pass
         return None
 
     def mem_bytes(self):
         """Anonymous + shared (shmem: MAP_SHARED, tmpfs, SysV/POSIX shm) bytes charged now; page
         cache is left out (the kernel reclaims it before it would fail an allocation)."""
         try:
-            with open(self.stat_file) as fh:
-                total = 0
-                for line in fh:
-                    key, _, value = line.partition(" ")
-                    if key in self.mem_keys:
-                        total += int(value)
-                return total
+            total = 0
+            for line in os.pread(self.stat_fd, 1 << 16, 0).splitlines():
+                key, _, value = line.partition(b" ")
+                if key in self.mem_keys:
+                    total += int(value)
+            return total
         except (OSError, ValueError):
             return None
+
+
+def _open_ro(path):
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return -1
 
 
 CGROUP = Cgroup()
