@@ -86,3 +86,31 @@ def test_probe_programs_score_zero(sandbox):
                 assert s.reward == 0 and not s.correct, (task.id, label, s.reason)
     assert {"program: prints nothing", "program: exit 0", "program: echoes input",
             "function: returns its first argument"} <= seen
+
+
+COMPILE_BOMB = """
+constexpr long spin() {
+    long s = 0;
+    for (long i = 0; i < 200000; ++i)
+        for (long j = 0; j < 200000; ++j)
+            s += i ^ j;
+    return s;
+}
+constexpr long value = spin();
+int main() { return value == 0; }
+"""
+
+
+def test_compile_bomb_and_long_time_limit_end_at_the_callers_deadline(judge):
+    """A server's per-item deadline (run_deadline) stops a compile that would run for minutes and a
+    client's 60 s x 30 tests time limit; the verdicts are CE and TLE, never AC."""
+    from m1gym.sandbox import run_deadline
+
+    with run_deadline(3.0):
+        r = judge.judge(SUM, COMPILE_BOMB, "cpp")
+    assert r.verdict == "CE" and "wall limit" in r.compile_output, (r.summary(), r.compile_output[-300:])
+    long_limit = Problem(id="t/long-limit", statement="print a+b", time_limit_s=60.0,
+                         tests=[{"input": f"{i} 1\n", "output": f"{i + 1}\n"} for i in range(30)])
+    with run_deadline(3.0):
+        r = judge.judge(long_limit, "import time\ntime.sleep(1000)\n", "python")
+    assert r.verdict == "TLE" and r.passed == 0, r.summary()
