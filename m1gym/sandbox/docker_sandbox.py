@@ -7,8 +7,8 @@ without swap, one CPU, no logging driver, and labels naming the owning host and 
 
 Its PID 1 is the agent (``agent.py``), attached over stdin/stdout. The container is created with
 ``StdinOnce`` and ``AutoRemove``: when the owning process goes away for any reason (normal exit,
-exception, SIGKILL) the attach connection closes, the agent reads EOF and exits, and the daemon
-removes the container. ``close()`` and an ``atexit`` hook remove containers explicitly as well, and
+exception, SIGKILL) the attach connection closes, the agent reads EOF (or, in the middle of a run,
+sees its stdin hang up, kills the run) and exits, and the daemon removes the container. ``close()`` and an ``atexit`` hook remove containers explicitly as well, and
 labelled containers whose owner process is dead are reclaimed when a sandbox first connects.
 
 Pool vs fresh container, chosen by measurement (``benchmarks/judge.py``, 2 shared CPUs): a fresh

@@ -22,7 +22,10 @@ counted for every process of the run (children that are never waited for include
 run's anonymous + shared memory in the cgroup, and the container's memory ceiling is the problem's
 limit plus ``RUN_OVERHEAD_MB`` (the agent and the program's files), so the kernel stops a run that
 outgrows its limit between two of the agent's samples. Every process of a run is killed and reaped
-before its verdict.
+before its verdict. Residual risk: the agent samples memory every 50 ms or so, so a spike shorter
+than that may go up to the ceiling (about ``RUN_OVERHEAD_MB`` above the limit, less the agent's
+share; for C++ problems under 192 MB the ceiling is ``CXX_CONTAINER_MIN_MB``, g++ needs it) and
+pass; a sustained use above the limit never does.
 """
 
 from __future__ import annotations
