@@ -212,6 +212,75 @@ def test_gold_patch_still_resolves_next_to_harmless_config_edits(grader, textkit
     assert g.resolved, (g.reason, g.test_output)
 
 
+# ---- honest test styles the runner must still judge right --------------------------------------
+
+STYLES = '''import unittest
+from unittest import mock
+
+import pytest
+
+from textkit import slugify
+
+
+class TestUnit(unittest.TestCase):
+    def test_runs(self):
+        self.assertEqual(slugify("a  b"), "a-b")
+
+    def test_sub(self):
+        for text in ("a  b", "a b"):
+            with self.subTest(text=text):
+                self.assertEqual(slugify(text), "a-b")
+
+
+@pytest.mark.parametrize("text", ["a  b", "a,,b"])
+def test_param(text):
+    assert slugify(text) == "a-b"
+
+
+@mock.patch("os.getcwd", return_value="/x")
+def test_decorated(getcwd):
+    assert slugify("a  b") == "a-b"
+
+
+class TestPlain:
+    @pytest.fixture
+    def word(self):
+        return "a  b"
+
+    def test_fixture(self, word):
+        assert slugify(word) == "a-b"
+
+
+def _helper(text):
+    assert slugify(text) == "a-b"
+
+
+def test_helper():
+    _helper("a  b")
+'''
+STYLE_IDS = ["tests/test_styles.py::TestUnit::test_runs", "tests/test_styles.py::TestUnit::test_sub",
+             "tests/test_styles.py::test_param[a  b]", "tests/test_styles.py::test_param[a,,b]",
+             "tests/test_styles.py::test_decorated", "tests/test_styles.py::TestPlain::test_fixture",
+             "tests/test_styles.py::test_helper"]
+
+
+def test_unittest_parametrized_decorated_and_fixture_tests_are_judged_right(grader, textkit):
+    from m1gym.envs.swe import Instance
+
+    inst = Instance.from_dict({**textkit.to_dict(), "test_patch": new_file("tests/test_styles.py", STYLES),
+                               "FAIL_TO_PASS": STYLE_IDS, "PASS_TO_PASS": []})
+    g = grader.grade_patch(inst, inst.patch)
+    assert g.resolved, (g.reason, g.test_output)
+    # without the fix every one fails (subTest failures included), and a no-op runtest gains nothing
+    no_op = edit_base(textkit, "textkit/__init__.py", "from .slug import slugify\n",
+                      "import _pytest.python\n_pytest.python.Function.runtest = lambda self: None\n"
+                      "import _pytest.unittest\n_pytest.unittest.TestCaseFunction.runtest = lambda self: None\n"
+                      "from .slug import slugify\n")
+    for patch in (edit_base(textkit, "textkit/case.py", "w[1:].lower()", "w[1:].lower()  # touched"), no_op):
+        g = grader.grade_patch(inst, patch)
+        assert not g.resolved and all(row["status"] != "passed" for row in g.tests.values()), (g.tests, g.test_output)
+
+
 # ---- swe/testgen --------------------------------------------------------------------------------
 
 def _testgen_score(grader, task, test_source):

@@ -129,6 +129,42 @@ class _SWEBase(Environment):
         return _files_block(files) if files else NO_FILES_SHOWN
 
 
+def _new_file(path: str, text: str) -> str:
+    lines = text.splitlines(True)
+    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+            f"@@ -0,0 +1,{len(lines)} @@\n" + "".join("+" + ln for ln in lines))
+
+
+def _diff_answer(patch: str) -> str:
+    return f"<answer>\n```diff\n{patch}```\n</answer>"
+
+
+#: a pytest plugin that reports every test passed (the universal cheat a patch could plant)
+_FORCE_PASS = ("import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+               "    out = yield\n    out.get_result().outcome = 'passed'\n")
+
+#: swe/bugfix probe candidates: patches that fix nothing but try to make the tests report a pass
+BUGFIX_PROBES = {
+    "patch: conftest forcing passes": _new_file("conftest.py", _FORCE_PASS),
+    "patch: pytest.ini loading a plugin": _new_file("pytest.ini", "[pytest]\naddopts = -p m1gym_probe\n")
+    + _new_file("m1gym_probe.py", _FORCE_PASS),
+}
+
+#: swe/testgen probe candidates: tests that tell the fixed tree from the buggy one by anything but behaviour
+TESTGEN_PROBES = {
+    "tests: the gold patch file exists": _new_file(
+        "tests/test_m1gym_probe.py", "import glob\n\n\ndef test_probe():\n"
+        "    assert glob.glob('/work/**/*gold*', recursive=True)\n"),
+    "tests: some file is newer": _new_file(
+        "tests/test_m1gym_probe.py", "import os\n\n\ndef test_probe():\n"
+        "    times = {os.stat(os.path.join(d, f)).st_mtime for d, _, fs in os.walk('.') for f in fs}\n"
+        "    assert len(times) > 1\n"),
+    "tests: the tree differs from git HEAD": _new_file(
+        "tests/test_m1gym_probe.py", "import subprocess\n\n\ndef test_probe():\n"
+        "    assert subprocess.run(['git', 'diff', '--quiet', 'HEAD']).returncode == 1\n"),
+}
+
+
 def _score_from_grade(grade: Grade, format_ok: bool) -> Score:
     return Score(reward=1.0 if grade.resolved else 0.0, correct=grade.resolved, format_ok=format_ok,
                  reason=grade.reason, details=grade.details())
@@ -152,6 +188,12 @@ class SWEBugfixEnv(_SWEBase):
     def reference(self, task: Task) -> str:
         inst = _instance(task)
         return f"<answer>\n```diff\n{inst.patch}```\n</answer>"
+
+    def probe_responses(self, task: Task) -> dict[str, str]:
+        base = getattr(super(), "probe_responses", None)  # the universal-answer probe (m1gym/probe.py)
+        out = dict(base(task)) if base else {}
+        out.update({label: _diff_answer(p) for label, p in BUGFIX_PROBES.items()})
+        return out
 
     def _score(self, task: Task, response: str) -> Score:
         inst = _instance(task)
@@ -178,6 +220,12 @@ class SWETestgenEnv(_SWEBase):
     def reference(self, task: Task) -> str:
         inst = _instance(task)
         return f"<answer>\n```diff\n{inst.test_patch}```\n</answer>"
+
+    def probe_responses(self, task: Task) -> dict[str, str]:
+        base = getattr(super(), "probe_responses", None)  # the universal-answer probe (m1gym/probe.py)
+        out = dict(base(task)) if base else {}
+        out.update({label: _diff_answer(p) for label, p in TESTGEN_PROBES.items()})
+        return out
 
     def _score(self, task: Task, response: str) -> Score:
         inst = _instance(task)

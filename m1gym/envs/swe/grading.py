@@ -1,27 +1,35 @@
-"""Grading a patch in a fresh container: apply it, restore the tests, apply the test patch, run the
-tests, read per-test results from the JUnit XML report on the host.
+"""Grading a patch in a fresh container: apply it, check what it changed, restore the tests, apply
+the test patch, run the tests with the grader's own pytest runner, read its verdict on the host.
 
 Every grading attempt gets a fresh container from the task's image (``DockerSandbox(pool=False)``:
 no network, read-only root, non-root user, memory/pids/time limits, labelled and always removed).
 The repository is copied from the image to the writable /work/testbed, so the image stays pristine.
-The test patch enters the container only at grading time, after the model's patch.
+The test patch enters the container only at grading time, after the model's patch; patches come
+on stdin, so no patch file is left where a test could look for it.
 
-Steps (``Workspace``):
-    1. ``git apply --verbose``; on failure ``patch --batch --fuzz=5 -p1`` (SWE-bench's order).
-    2. Test files are restored to the base commit: those the test patch touches, and every test file
-       (tests/ or test/ directories, test_*.py, *_test.py, conftest.py) the model's patch touches,
-       so a patch that edits or adds tests (a conftest.py that forces passes) gains nothing.
-    3. The model's changed Python files are parsed (``ast``) to name syntax errors in the reason.
-    4. The test patch is applied with ``git apply``.
-    5. The test command runs the test files (those of FAIL_TO_PASS/PASS_TO_PASS and of the test
-       patch) with ``--junitxml`` to a per-attempt file; the XML is parsed outside the container.
+Steps (``Workspace``), none of which runs the patch's code before step 6:
+    1. The base commit's pytest config file (pytest's own search) and installed pytest11 plugins.
+    2. ``git apply --verbose``; on failure ``patch --batch --fuzz=5 -p1`` (SWE-bench's order).
+    3. What the patch changed is read from the tree (a manifest before and after, not the diff text:
+       ``patch`` reads formats our parser does not). Rejected: anything under .git (the grader's own
+       git would run its filters, hooks, fsmonitor), symlinks and special files, bytecode and
+       __pycache__, interpreter start-up hooks (sitecustomize, usercustomize, .pth).
+    4. Test files the patch changed (tests/ or test/ directories, test_*.py, *_test.py, conftest.py),
+       .gitattributes, and the test patch's files are restored from the image's pristine copy (no
+       git command). The patch's Python files are parsed (``ast``) to name syntax errors.
+    5. The test patch is applied with ``git apply`` (no system/user git config, no hooks).
+    6. ``runner.py`` runs pytest on the test files (those of FAIL_TO_PASS/PASS_TO_PASS and of the
+       test patch) with ``-c`` = a copy of the base commit's config (no config file of the patched
+       tree is read), plugin autoload off (the base's pytest11 plugins are loaded by name), the test
+       modules served from memory (stubs on disk). A test passes only when the runner's own call of
+       the test function returned; the verdict leaves through stdout with a per-attempt nonce.
 
 Resolved = every FAIL_TO_PASS test passed and every PASS_TO_PASS test passed; a test that is
-missing from the report, skipped, failed or errored counts as not passed.
+missing from the verdict, skipped, failed or errored counts as not passed.
 
-Known limit: the tests run the model's code in the same process as pytest, which writes the report;
-code that rewrites the report file could fake a result (as it could fake SWE-bench's logs). The report
-path is random per attempt and the container is discarded afterwards.
+A ``test_cmd`` that is not a plain pytest invocation (one with a ``{junitxml}`` placeholder) runs
+as given and is read from its JUnit XML, which the tested code could rewrite. What the runner
+cannot stop is in the README ("Reward integrity").
 """
 
 from __future__ import annotations
@@ -194,22 +202,34 @@ for top, dirs, files in os.walk("."):
 print(json.dumps(out))
 '''
 
-#: the pytest config file pytest itself would pick for the test files, and the pytest11 plugins installed
+#: the pytest config file pytest would pick for the test files (its own search: the args' directories
+#: upwards, these names in this order; no pytest import, which costs a second), and the pytest11 plugins
 PYTEST_SETUP_SCRIPT = r'''
-import json, os, sys
-from pathlib import Path
-res = {"config": None, "plugins": []}
-try:
-    from _pytest.config.findpaths import locate_config
-    args = [Path(a) for a in sys.argv[1:]] or [Path.cwd()]
-    try:
-        found = locate_config(Path.cwd(), args)
-    except TypeError:
-        found = locate_config(args)
-    if found[1] is not None and found[2]:
-        res["config"] = os.path.relpath(str(found[1]))
-except Exception as exc:
-    res["error"] = repr(exc)
+import json, os, re, sys
+SECTION = {"pyproject.toml": r"\[tool\.pytest(\.ini_options)?\]", "tox.ini": r"\[pytest\]",
+           "setup.cfg": r"\[tool:pytest\]"}
+NAMES = ["pytest.toml", ".pytest.toml", "pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"]
+def locate(args):
+    pyproject = None
+    for arg in args or ["."]:
+        d = os.path.normpath(arg)
+        while True:
+            for name in NAMES:
+                p = os.path.normpath(os.path.join(d, name))
+                if not os.path.isfile(p):
+                    continue
+                if name == "pyproject.toml" and pyproject is None:
+                    pyproject = p
+                if name not in SECTION:
+                    return p
+                with open(p, encoding="utf-8", errors="replace") as fh:
+                    if re.search(r"(?m)^\s*" + SECTION[name], fh.read()):
+                        return p
+            if d in ("", ".") or d.startswith(".."):
+                break
+            d = os.path.dirname(d)
+    return pyproject
+res = {"config": locate(sys.argv[1:]), "plugins": []}
 try:
     from importlib.metadata import entry_points
     eps = entry_points()
@@ -392,7 +412,7 @@ class Workspace:
         model's patch goes in, so both are the base commit's)."""
         if self._setup is None:
             python = self.call.python if self.call else "python3"
-            setup = self._json([python, "-c", PYTEST_SETUP_SCRIPT, *files], "locating the pytest config")
+            setup = self._json([python, "-I", "-c", PYTEST_SETUP_SCRIPT, *files], "locating the pytest config")
             config = setup.get("config")
             if config and not _safe_rel(config):
                 setup["config"] = config = None  # above the repository: not the repository's config

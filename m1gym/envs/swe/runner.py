@@ -142,7 +142,8 @@ def main():
             code = getattr_(getattr_(f, "__func__", f), "__code__", None)
             if code is not None and allowed.get(id_(code)) is code:
                 return fn
-            f, depth = getattr_(f, "__wrapped__", None), depth + 1
+            inner = getattr_(getattr_(f, "hypothesis", None), "inner_test", None)  # hypothesis' @given
+            f, depth = getattr_(f, "__wrapped__", None) or inner, depth + 1
         return None
 
     class Plugin:
