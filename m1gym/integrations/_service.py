@@ -26,6 +26,7 @@ _lock = threading.Lock()
 _sync: dict[tuple, Client] = {}
 _async: "weakref.WeakKeyDictionary[Any, dict[tuple, AsyncClient]]" = weakref.WeakKeyDictionary()
 _envs: dict[tuple, frozenset[str]] = {}
+_envs_pending: "weakref.WeakKeyDictionary[Any, dict[tuple, asyncio.Future]]" = weakref.WeakKeyDictionary()
 
 
 class UnknownEnvError(LabelError):
@@ -71,8 +72,19 @@ async def served_envs_async(server_url: Optional[str] = None, token: Optional[st
     url, tok = where(server_url, token)
     key = (os.getpid(), url, tok)
     names = _envs.get(key)
-    if names is None:
-        names = _envs[key] = frozenset(e["name"] for e in await aclient(url, tok).envs())
+    if names is not None:
+        return names
+    # the samples verl scores at once all ask at start: one request serves them
+    per_loop = _envs_pending.setdefault(asyncio.get_running_loop(), {})
+    pending = per_loop.get(key)
+    if pending is None:
+        pending = per_loop[key] = asyncio.ensure_future(aclient(url, tok).envs())
+    try:
+        envs = await asyncio.shield(pending)
+    finally:
+        if pending.done():
+            per_loop.pop(key, None)
+    names = _envs[key] = frozenset(e["name"] for e in envs)
     return names
 
 

@@ -47,6 +47,9 @@ VERL_DATA_SOURCES: dict[str, str] = {
         "numina_aops_forum", "numina_synthetic_math", "numina_amc_aime", "numina_synthetic_amc",
         "numina_cn_k12", "numina_olympiads")
 }
+#: what verl's preprocessor for a data source asked of the model (its GSM8K prompt: 'output the final
+#: answer after "####"'), so the env accepts that answer form for it
+VERL_DATA_SOURCE_META: dict[str, dict[str, Any]] = {"openai/gsm8k": {"answer_marker": "####"}}
 #: prefixes verl maps the same way (``aime2024``, ``aime_2025``, ...)
 VERL_DATA_SOURCE_PREFIXES: tuple[tuple[str, str], ...] = (("aime", "math/dataset"),)
 
@@ -98,7 +101,7 @@ def build_item(data_source: Any, solution_str: str, ground_truth: Any, extra_inf
         name = data_source
     if not name and verl_env(data_source):
         name = verl_env(data_source)
-        meta = {"data_source": data_source, "preset": "verl"}
+        meta = {"data_source": data_source, "preset": "verl", **VERL_DATA_SOURCE_META.get(data_source, {})}
     name = name or default_env
     if not name:
         raise LabelError(

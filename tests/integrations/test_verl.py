@@ -40,6 +40,8 @@ def _samples():
     # rows as verl's own preprocessors write them: a bare final answer and verl's data_source
     out.append(("openai/gsm8k", "72", {"question": "Natalia sold 48 clips...", "index": 0}, "<answer>72</answer>", 1.0))
     out.append(("openai/gsm8k", "72", {"question": "Natalia sold 48 clips..."}, "<answer>71</answer>", 0.0))
+    out.append(("openai/gsm8k", "72", {}, "48 + 24 = 72\n#### 72", 1.0))  # what verl's GSM8K prompt asks for
+    out.append(("DigitalLearningGmbH/MATH-lighteval", "72", {}, "48 + 24 = 72\n#### 72", 0.0))  # MATH did not
     out.append(("DigitalLearningGmbH/MATH-lighteval", "\\frac{1}{2}", {}, "so \\boxed{\\frac{2}{4}}", 1.0))
     out.append(("math_dapo", "34", {}, "", 0.0))
     return out
