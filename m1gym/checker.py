@@ -175,12 +175,13 @@ def probe_check(name: str, env, report: Report, n: int, mode_from: list[Task]) -
             else:
                 report.add(name, "universal answers", True, f"skipped: no Docker sandbox ({problem})")
             return
+    t0 = time.perf_counter()
     try:
         result = probe(env, probe_tasks(env, n), mode_from=mode_from)
     except Exception as exc:
         report.add(name, "universal answers", False, f"probe crashed: {type(exc).__name__}: {exc}"[:300])
         return
-    report.add(name, "universal answers", result.ok, result.summary())
+    report.add(name, "universal answers", result.ok, f"{result.summary()} in {time.perf_counter() - t0:.1f}s")
 
 
 def check_env(name: str, report: Report, samples: int = 5, probe_n: int = PROBE_TASKS) -> None:
