@@ -189,3 +189,19 @@ def test_hostile_responses_score_zero(server):
                 f"<answer>{task.answer}</answer><think>"]:
         assert adapter.compute_score("math/arithmetic", bad, task.to_json(), None, **kw)["score"] == 0.0, bad
         assert adapter.compute_score("openai/gsm8k", bad, "13", None, **kw)["score"] == 0.0, bad
+
+
+def test_old_file_path_still_loads(server, tokenizer, expected):
+    """Configs written for the old docs name m1gym/service/adapters.py by file path."""
+    from verl.trainer.ppo.reward import get_custom_reward_fn
+    from verl.workers.reward_manager import get_reward_manager_cls
+
+    import m1gym.service.adapters as old
+
+    cfg = OmegaConf.create({"reward": {"custom_reward_function": {
+        "path": old.__file__, "name": "compute_score", "reward_kwargs": {"server_url": server.url}}}})
+    data, lengths = _data(tokenizer)
+    out = get_reward_manager_cls("naive")(tokenizer=tokenizer, num_examine=0, compute_score=get_custom_reward_fn(cfg))(
+        data, return_dict=True)
+    assert _rewards_at_end(out["reward_tensor"], lengths) == expected
+    assert old.M1GymRewardManager is adapter.M1GymRewardManager
