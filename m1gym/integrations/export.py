@@ -38,6 +38,10 @@ def tasks_for(env: str, n: int, seed: int = 0, level: Optional[int] = None,
     from m1gym.registry import get_env
 
     environment = get_env(env)
+    if not hasattr(environment, "make_task"):  # a multi-turn gymnasium env (swe/agent) makes no tasks
+        raise ExportError(f"{env} is a multi-turn env with no tasks of its own: export the tasks it runs on "
+                          "(swe/agent: `m1gym export swe/bugfix ...`; its TRL environment and OpenRLHF agent "
+                          "take those rows)")
     if source:
         tasks = _load(environment, source)
         return tasks[:n] if n else tasks, f"loaded from {source}"

@@ -88,6 +88,7 @@ def test_dataset_env_and_errors(tmp_path, capsys):
         (["math/linear", "--format", "trl", "--out", str(tmp_path / "x.jsonl"), "--n", "1", "--level", "9"], "levels"),
         (["math/arithmetic", "--from", str(tasks), "--format", "trl", "--out", str(tmp_path / "y.jsonl")],
          "not 'math/arithmetic'"),
+        (["swe/agent", "--format", "trl", "--out", str(tmp_path / "y.jsonl"), "--n", "1"], "m1gym export swe/bugfix"),
         (["math/nope", "--format", "trl", "--out", str(tmp_path / "y.jsonl"), "--n", "1"], "math/nope"),
     ]:
         assert m1gym_main(["export", *argv]) == 2
