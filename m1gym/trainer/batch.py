@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 
@@ -91,6 +91,31 @@ def _continue_masks(prompt_mask: torch.Tensor, R: int) -> dict:
     return {"full_attention": full, "linear_attention": None}
 
 
+def _padded_responses(flat: Sequence[Sequence[int]], pad_id: int, dev: Any):
+    """Right-padded response tokens [B, R] and their mask [B, R] on ``dev``."""
+    R = max(1, max(len(r) for r in flat))
+    resp = torch.full((len(flat), R), pad_id, dtype=torch.long)
+    rmask = torch.zeros((len(flat), R), dtype=torch.float32)
+    for i, r in enumerate(flat):
+        if r:
+            resp[i, :len(r)] = torch.tensor(list(r), dtype=torch.long)
+            rmask[i, :len(r)] = 1.0
+    return resp.to(dev), rmask.to(dev)
+
+
+def _sampled_logprobs(logits: torch.Tensor, tokens: torch.Tensor, temperature: float, with_entropy: bool):
+    """log pi of ``tokens`` under float32 ``logits`` [B, R, V] at the rollout's temperature (and entropy)."""
+    if temperature > 0 and temperature != 1.0:
+        logits = logits / temperature
+    logp_all = torch.log_softmax(logits, dim=-1)
+    logp = logp_all.gather(-1, tokens[:, :, None]).squeeze(-1)
+    entropy = None
+    if with_entropy:
+        with torch.no_grad():
+            entropy = -(logp_all.exp() * logp_all).sum(-1)
+    return logp, entropy
+
+
 def group_logprobs(model, prompts: Sequence[Sequence[int]], responses: Sequence[Sequence[Sequence[int]]],
                    temperature: float = 1.0, with_entropy: bool = False, pad_id: int = 0):
     """Trainer log-probs with each prompt processed ONCE for its whole group.
@@ -117,16 +142,8 @@ def group_logprobs(model, prompts: Sequence[Sequence[int]], responses: Sequence[
                 logits_to_keep=1, **{ckw: cache})
     first_logits = out.logits[:, -1, :].float().repeat_interleave(n, dim=0)  # predicts response token 0
     _cache_apply(cache, lambda t: t.repeat_interleave(n, dim=0), "repeat", n)
-    flat = [list(r) for group in responses for r in group]
-    R = max(1, max(len(r) for r in flat))
-    B = G * n
-    resp = torch.full((B, R), pad_id, dtype=torch.long)
-    rmask = torch.zeros((B, R), dtype=torch.float32)
-    for i, r in enumerate(flat):
-        if r:
-            resp[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-            rmask[i, :len(r)] = 1.0
-    resp, rmask = resp.to(dev), rmask.to(dev)
+    resp, rmask = _padded_responses([r for group in responses for r in group], pad_id, dev)
+    R = resp.shape[1]
     plen = torch.tensor([len(p) for p in prompts], dtype=torch.long, device=dev).repeat_interleave(n)
     logits_list = [first_logits[:, None, :]]
     if R > 1:
@@ -135,15 +152,7 @@ def group_logprobs(model, prompts: Sequence[Sequence[int]], responses: Sequence[
         out2 = model(input_ids=resp[:, :-1], attention_mask=_continue_masks(pm, R - 1), position_ids=rpos,
                      use_cache=True, **{ckw: cache})
         logits_list.append(out2.logits.float())
-    logits = torch.cat(logits_list, dim=1)
-    if temperature > 0 and temperature != 1.0:
-        logits = logits / temperature
-    logp_all = torch.log_softmax(logits, dim=-1)
-    logp = logp_all.gather(-1, resp[:, :, None]).squeeze(-1)
-    entropy = None
-    if with_entropy:
-        with torch.no_grad():
-            entropy = -(logp_all.exp() * logp_all).sum(-1)
+    logp, entropy = _sampled_logprobs(torch.cat(logits_list, dim=1), resp, temperature, with_entropy)
     return logp, entropy, rmask
 
 
@@ -156,12 +165,12 @@ def flat_logprobs(model, prompts: Sequence[Sequence[int]], responses: Sequence[S
     a prompt cache into a multi-token response pass drops transformers' lightning layers into their
     per-token loop (7.4x slower than this pass on an H200 without fla-core; issue 14).
     """
-    n = len(responses[0])
     flat = [(list(p), list(r)) for p, group in zip(prompts, responses) for r in group]
     B = len(flat)
-    R = max(1, max(len(r) for _, r in flat))
     L = max(len(p) + len(r) for p, r in flat)
     dev = next(model.parameters()).device
+    resp, rmask = _padded_responses([r for _, r in flat], pad_id, dev)
+    R = resp.shape[1]
     ids = torch.full((B, L), pad_id, dtype=torch.long)
     for i, (p, r) in enumerate(flat):
         ids[i, :len(p) + len(r)] = torch.tensor(p + r, dtype=torch.long)
@@ -170,20 +179,5 @@ def flat_logprobs(model, prompts: Sequence[Sequence[int]], responses: Sequence[S
     plen = torch.tensor([len(p) for p, _ in flat], dtype=torch.long, device=dev)
     cols = (plen[:, None] - 1 + torch.arange(R, device=dev)[None, :]).clamp(max=L - 1)
     logits = logits.gather(1, cols[:, :, None].expand(B, R, logits.shape[-1]))
-    resp = torch.full((B, R), pad_id, dtype=torch.long)
-    rmask = torch.zeros((B, R), dtype=torch.float32)
-    for i, (_, r) in enumerate(flat):
-        if r:
-            resp[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-            rmask[i, :len(r)] = 1.0
-    resp, rmask = resp.to(dev), rmask.to(dev)
-    if temperature > 0 and temperature != 1.0:
-        logits = logits / temperature
-    logp_all = torch.log_softmax(logits, dim=-1)
-    logp = logp_all.gather(-1, resp[:, :, None]).squeeze(-1)
-    entropy = None
-    if with_entropy:
-        with torch.no_grad():
-            entropy = -(logp_all.exp() * logp_all).sum(-1)
-    assert B == len(prompts) * n
+    logp, entropy = _sampled_logprobs(logits, resp, temperature, with_entropy)
     return logp, entropy, rmask
