@@ -5,7 +5,7 @@ pass rate worse than the SFT model's beyond noise.
 
 Whether it LEARNS is asserted where the gain is large and certain: the toy efficacy test in
 test_rl.py, over 3 seeds with margins from 10 measured runs. On this mix the tiny model's gain is
-small next to the seed spread (issue 14: seed 0 gave +0.04 on the mean over 150 steps, logic
+small next to the seed spread (issue 14: 150 steps gave +0.04 to +0.06 on the mean on two machines, logic
 +0.11, math within noise), so a gain bar here would hang on float luck."""
 
 import math
