@@ -122,6 +122,30 @@ def test_swapping_the_test_callable_gains_nothing(grader, textkit):
     assert g.tests[F2P]["status"] == "failed"
 
 
+FAKE_PYTEST = '''import json
+import os
+import sys
+
+IDS = ["tests/test_slug.py::test_collapses_runs", "tests/test_slug.py::test_simple",
+       "tests/test_slug.py::test_no_edge_dashes", "tests/test_case.py::test_title_case",
+       "tests/test_case.py::test_snake_case"]
+
+
+def main(args=None, plugins=None):
+    nonce = sys._getframe(1).f_locals.get("nonce", "")  # the runner's verdict nonce, from its frame
+    block = {"statuses": {i: "passed" for i in IDS}, "served": [], "exit_code": 0}
+    os.write(1, ("\\n@@M1GYM-RESULTS %s@@%s\\n" % (nonce, json.dumps(block))).encode())
+    return 0
+'''
+
+
+def test_a_module_shadowing_pytest_gains_nothing(grader, textkit):
+    # a root pytest.py: ``python -m pytest`` (and a runner importing pytest after the repository is on
+    # sys.path) would run it instead of pytest
+    g = _assert_hack_fails(grader, textkit, new_file("pytest.py", FAKE_PYTEST))
+    assert g.tests[F2P]["status"] == "failed"
+
+
 ATEXIT = '''import atexit, re, sys
 
 

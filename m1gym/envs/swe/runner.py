@@ -20,6 +20,8 @@ results) can be rewritten by it. The verdict here does not trust pytest's report
   cached .pyc before it is imported.
 * the verdict leaves the process after pytest has returned, before ``atexit`` handlers run, with a
   nonce the tested code is never given.
+* pytest and the modules this plugin uses are imported before the repository is on sys.path, so a
+  patch's ``pytest.py`` (or ``inspect.py``) does not replace them.
 
 What remains (see README): the tested code runs in this interpreter and can still introspect it
 (the plugin's state, the nonce in memory, the compiled test's constants, trace functions).
@@ -46,21 +48,26 @@ def main():
     os.close(null)
     out_fd = os.dup(1)  # the verdict's stdout: the tests may close or redirect fd 1
     nonce, repo = spec["nonce"], os.getcwd()
-    # ``python runner.py`` put this file's directory first on sys.path; ``python -m pytest`` puts the cwd
+    # ``python runner.py`` put this file's directory first on sys.path; ``python -m pytest`` puts the cwd.
+    # pytest and what this plugin uses are imported before any path into the repository is on
+    # sys.path: a patch's ``pytest.py`` or ``inspect.py`` must not replace them.
     del sys.path[0]
-    if spec.get("module_mode", True):
-        sys.path.insert(0, repo)
-
+    inside = [p for p in sys.path if os.path.realpath(p or ".") == repo
+              or os.path.realpath(p or ".").startswith(repo + os.sep)]
+    sys.path[:] = [p for p in sys.path if p not in inside]
+    import ast
     import importlib.util
     import inspect
     import types
 
     import pytest
+    from _pytest.assertion.rewrite import rewrite_asserts
 
     try:
         from _pytest.unittest import TestCaseFunction
     except ImportError:  # pragma: no cover - every supported pytest has it
         TestCaseFunction = ()
+    sys.path[:0] = ([repo] if spec.get("module_mode", True) else []) + inside
     skip_exc = pytest.skip.Exception
     isinstance_, getattr_, id_ = isinstance, getattr, id
     iscoroutinefunction = inspect.iscoroutinefunction
@@ -92,10 +99,6 @@ def main():
             config = state["config"]
             if config is None or config.getoption("assertmode", "rewrite") == "rewrite":
                 try:
-                    import ast
-
-                    from _pytest.assertion.rewrite import rewrite_asserts
-
                     tree = ast.parse(source, self.path)
                     rewrite_asserts(tree, source, self.path, config)
                     code = compile(tree, self.path, "exec", dont_inherit=True)
@@ -118,9 +121,12 @@ def main():
             for entry in (path if path is not None else sys.path):
                 if not isinstance_(entry, str):
                     continue
-                cand = os.path.realpath(os.path.join(entry or repo, name + ".py"))
-                if cand in sources:
-                    return importlib.util.spec_from_file_location(fullname, cand, loader=Loader(cand))
+                cand = os.path.join(entry or repo, name + ".py")
+                real = os.path.realpath(cand)
+                if real in sources:
+                    return importlib.util.spec_from_file_location(fullname, real, loader=Loader(real))
+                if os.path.exists(cand) or os.path.isdir(os.path.join(entry or repo, name)):
+                    return None  # an earlier entry holds the module: the normal finders import it
             return None
 
         def invalidate_caches(self):
