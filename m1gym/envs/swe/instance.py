@@ -7,9 +7,11 @@ shows either).
 Fields (SWE-bench's, plus a few of ours, all optional):
     instance_id, repo, base_commit, problem_statement, patch (gold), test_patch, FAIL_TO_PASS,
     PASS_TO_PASS, version, environment_setup_commit, hints_text, created_at
-    test_cmd      shell command that runs the tests from the repository root; grading appends
-                  ``--junitxml=... -o junit_family=xunit1 --rootdir=.`` and the test files (a
-                  pytest command), or replaces ``{junitxml}`` in it. Default ``python -m pytest``.
+    test_cmd      shell command that runs the tests from the repository root. A plain pytest
+                  command (``[VAR=value ...] python -m pytest ARGS`` or ``pytest ARGS``) runs under
+                  the grader's hardened runner (runner.py) with ARGS, the base commit's config and
+                  the test files; another command must hold a ``{junitxml}`` placeholder and runs as
+                  given (its JUnit report is trusted). Default ``python -m pytest -q``.
     image         an existing Docker image to grade in (e.g. one of SWE-bench's); nothing is built.
                   It must hold the repository at ``repo_dir`` at the base commit, ``python3``, ``git``
                   and ``patch``.
