@@ -194,3 +194,13 @@ def test_builtin_envs_that_paid_a_constant_before_now_pass(name):
     # paid the echoed prompt a mean reward of 0.45
     result = probe(name, n=10)
     assert result.ok, result.text()
+
+
+def test_ci_runs_the_probe_on_every_env_before_the_suite():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    target = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    lines = [line.strip() for line in target.splitlines()[1:]]
+    assert "m1gym envs check --all" in lines
+    assert lines.index("m1gym envs check --all") < next(i for i, line in enumerate(lines) if "pytest" in line)
