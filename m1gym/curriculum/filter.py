@@ -65,8 +65,8 @@ def filter_tasks(tasks: Sequence[Task], responses: Sequence[Sequence[str]], cfg:
 def sample_responses(model_path: str, tasks: Sequence[Task], k: int, *, max_new_tokens: int = 64,
                      temperature: float = 1.0, seed: int = 0) -> list[list[str]]:
     """k sampled responses per task from a checkpoint, with the embedded engine."""
-    from ..trainer.model import load_model
-    from ..trainer.rollout import EmbeddedEngine, SamplingParams
+    from ..inference.model import load_model
+    from ..inference.rollout import EmbeddedEngine, SamplingParams
 
     model, tok = load_model(model_path)
     engine = EmbeddedEngine(model, tok)

@@ -139,7 +139,7 @@ class TransformersJudge:
 
     A transformers checkpoint (its own tokenizer and chat template) runs through ``generate``; an
     m1gym checkpoint (the directory holds ``m1gym_tokenizer.json``: the character tokenizer, not a
-    transformers one) is loaded with ``m1gym.trainer.model.load_model`` and sampled by the trainer's
+    transformers one) is loaded with ``m1gym.inference.model.load_model`` and sampled by the trainer's
     embedded engine, its top-5 alternatives computed as ``serve-model`` computes them."""
 
     def __init__(self, path: str, device: str = "cpu"):
@@ -152,8 +152,8 @@ class TransformersJudge:
         self.device, self._torch, self._lock = device, torch, threading.Lock()
         self.engine = None
         if (Path(path) / "m1gym_tokenizer.json").exists():
-            from ..trainer.model import load_model
-            from ..trainer.rollout import EmbeddedEngine
+            from ..inference.model import load_model
+            from ..inference.rollout import EmbeddedEngine
 
             self.model, self.tokenizer = load_model(path, device=device)
             self.model.eval()
@@ -165,8 +165,8 @@ class TransformersJudge:
         self.model = AutoModelForCausalLM.from_pretrained(path).to(device).eval()
 
     def _complete_m1gym(self, messages, max_tokens, temperature, logprobs, start) -> JudgeReply:
-        from ..trainer.rollout import SamplingParams
-        from ..trainer.serve import topk_logprobs
+        from ..inference.rollout import SamplingParams
+        from ..inference.serve import topk_logprobs
 
         tok = self.tokenizer
         ids = tok.prompt_ids(messages)

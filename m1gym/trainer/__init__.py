@@ -1,5 +1,6 @@
-"""The embedded CISPO trainer: model presets on transformers' MiniMax (partial RoPE, FP32 head),
-rollout engines, the M1 losses, the RL loop with dynamic sampling, and the SFT warm start.
+"""The embedded CISPO trainer: the M1 losses, the RL loop with dynamic sampling and its stability
+guard, the SFT warm start and checkpoints. Models, tokenizers and rollout engines live in
+``m1gym.inference``.
 
 Submodules import torch; this package file does not, so ``m1gym`` stays cheap to import.
 """

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import torch
 
-from .rollout import Rollout
+from ..inference.rollout import Rollout
 
 
 @dataclass
@@ -74,7 +74,7 @@ def token_logprobs(model, input_ids: torch.Tensor, temperature: float = 1.0, wit
 
 
 def _prefill_masks(mask2d: torch.Tensor) -> dict:
-    from .rollout import _masks
+    from ..inference.rollout import _masks
 
     return _masks(mask2d, prefill=True)
 
@@ -130,7 +130,7 @@ def group_logprobs(model, prompts: Sequence[Sequence[int]], responses: Sequence[
     """
     from transformers.models.minimax.modeling_minimax import MiniMaxCache
 
-    from .rollout import _cache_apply, cache_kwarg, left_padded
+    from ..inference.rollout import _cache_apply, cache_kwarg, left_padded
 
     dev = next(model.parameters()).device
     n = len(responses[0])

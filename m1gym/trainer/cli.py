@@ -60,7 +60,7 @@ def _check_mix(cfg) -> None:
 
 
 def cmd_model_count(args: argparse.Namespace) -> int:
-    from .model import PRESETS, build_meta, count_params, load_model
+    from ..inference.model import PRESETS, build_meta, count_params, load_model
 
     if Path(args.preset).is_dir():
         model, _ = load_model(args.preset)
@@ -148,7 +148,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_serve_model(args: argparse.Namespace) -> int:
-    from .serve import serve
+    from ..inference.serve import serve
 
     if not Path(args.path).is_dir():
         raise _user_error(f"{args.path} is not a checkpoint directory (write one with `m1gym sft` or `m1gym train`)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .rollout import RolloutEngine
+from ..inference.rollout import RolloutEngine
 
 
 def _ray():
@@ -40,14 +40,14 @@ class _RolloutWorker:
                  device: str = "cpu", dtype: str = "float32", attn_implementation: str = "eager"):
         import torch
 
-        from .model import build_model
+        from ..inference.model import build_model
         from .rl import set_threads
 
         set_threads(threads)
         self.model, self.tokenizer = build_model(model_dir_or_preset, device=device, dtype=dtype,
                                                  attn_implementation=attn_implementation)
         self.model.load_state_dict(state)  # load_state_dict casts the float32 master weights
-        from .rollout import EmbeddedEngine
+        from ..inference.rollout import EmbeddedEngine
 
         self.engine = EmbeddedEngine(self.model, self.tokenizer, batch_size=batch_size)
         self._torch = torch
@@ -99,7 +99,7 @@ class RayRolloutEngine(RolloutEngine):
         self.tokenizer = tokenizer
         import tempfile
 
-        from .model import save_checkpoint_model
+        from ..inference.model import save_checkpoint_model
 
         # workers build the same architecture from a saved config, then take the live weights
         self._tmp = tempfile.TemporaryDirectory(prefix="m1gym-ray-")
@@ -122,7 +122,7 @@ class RayRolloutEngine(RolloutEngine):
         self.ray.get([w.set_weights.remote(ref) for w in self.workers])
 
     def generate(self, prompts, n, params, seed=0, offset=0):
-        from .rollout import Rollout
+        from ..inference.rollout import Rollout
 
         k = len(self.workers)
         size = (len(prompts) + k - 1) // k

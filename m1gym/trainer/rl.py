@@ -41,7 +41,7 @@ from .config import Config, dump_config
 from .guard import StabilityGuard
 from .losses import policy_loss
 from .metrics import MetricsWriter, plot_run
-from .rollout import EmbeddedEngine, Rollout, RolloutEngine, SamplingParams
+from ..inference.rollout import EmbeddedEngine, Rollout, RolloutEngine, SamplingParams
 
 
 # ---- pieces of the loop, each testable on its own ----------------------------------------------
@@ -180,10 +180,10 @@ def make_engine(cfg: Config, model: Any, tokenizer: Any) -> RolloutEngine:
     if cfg.rollout.engine == "embedded":
         return EmbeddedEngine(model, tokenizer, batch_size=cfg.rollout.batch_size)
     if cfg.rollout.engine == "openai":
-        from .rollout import OpenAIEngine
+        from ..inference.rollout import OpenAIEngine
 
         return OpenAIEngine(cfg.rollout.url, tokenizer, cfg.rollout.served_model)
-    from .rollout import VLLMEngine
+    from ..inference.rollout import VLLMEngine
 
     return VLLMEngine.from_policy(model, tokenizer, workdir=Path(cfg.run_dir) / "vllm_policy")
 
@@ -206,7 +206,7 @@ def evaluate(cfg: Config, model: Any, tokenizer: Any, scorer: Any = None, progre
 
     import contextlib
 
-    from .model import DTYPES
+    from ..inference.model import DTYPES
 
     scorer = scorer or InProcessScorer()
     sampler = TaskSampler(cfg, tokenizer)
@@ -321,7 +321,7 @@ class CurriculumDriver:
 
 class RLTrainer:
     def __init__(self, cfg: Config, init_from: str | None = None, resume: bool = True, progress: bool = True):
-        from .model import DTYPES, build_model, load_model
+        from ..inference.model import DTYPES, build_model, load_model
 
         self.cfg = cfg
         self.progress = progress
@@ -563,7 +563,7 @@ class RLTrainer:
 
     # ---- checkpoints ----
     def save_checkpoint(self) -> Path:
-        from .model import save_checkpoint_model
+        from ..inference.model import save_checkpoint_model
 
         final = self.ckpt_dir / f"{CKPT_PREFIX}{self.step_idx:06d}"
         tmp = self.ckpt_dir / f".tmp_{CKPT_PREFIX}{self.step_idx:06d}"
@@ -622,7 +622,7 @@ class RLTrainer:
         The step counter runs on (steps count compute spent); weights, optimizer and curriculum state
         return to the checkpoint's. Returns the checkpoint used, or None when none is old enough.
         """
-        from .model import load_model
+        from ..inference.model import load_model
 
         good = [p for p in sorted(self.ckpt_dir.glob(f"{CKPT_PREFIX}*")) if (p / "COMPLETE").exists()
                 and int(p.name[len(CKPT_PREFIX):]) < event["good_before"]]

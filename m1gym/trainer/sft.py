@@ -71,7 +71,7 @@ def run_sft(cfg: Config, out_dir: str | Path | None = None, progress: bool = Tru
     """Train the warm start (or reuse the cached one); returns the checkpoint directory."""
     from tqdm import tqdm
 
-    from .model import build_model, save_checkpoint_model
+    from ..inference.model import build_model, save_checkpoint_model
     from .rl import TaskSampler, seed_everything, set_threads
 
     key = sft_key(cfg)

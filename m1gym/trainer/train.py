@@ -38,7 +38,7 @@ def run_train(cfg: Config, progress: bool = True, log: Any = print, resume: bool
     trainer = RLTrainer(cfg, init_from=str(sft_dir) if sft_dir else None, resume=resume, progress=progress)
     if before is None:
         if trainer.resumed_from is not None and sft_dir is not None:
-            from .model import load_model
+            from ..inference.model import load_model
 
             m0, tok0 = load_model(sft_dir)
             before = evaluate(cfg, m0, tok0)

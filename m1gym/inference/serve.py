@@ -22,7 +22,7 @@ validation, naming the field) or 400 (naming the field and the fix).
 
 ``--accept-weights`` turns on the weight-update endpoint a trainer needs (as TRL's ``vllm-serve``
 has one): ``POST /v1/weights`` with a safetensors body holding the model's full state dict (the
-names and shapes of ``model.state_dict()``; ``m1gym.trainer.rollout.weights_payload``) replaces the
+names and shapes of ``model.state_dict()``; ``m1gym.inference.rollout.weights_payload``) replaces the
 served weights between requests and answers ``{"version": n}``; ``GET /v1/weights`` tells a client
 the server takes weights (404 without the flag, so ``OpenAIEngine`` refuses to train against it). A
 body with missing, unknown or misshapen tensors is refused with 400 naming them, and the served
