@@ -195,14 +195,14 @@ def worker_main(spec_path: str) -> int:
     ecfg = _eval_config(cfg, spec)
     t0 = time.perf_counter()
     if spec["kind"] == "sft":
-        from m1gym.trainer.model import load_model
+        from m1gym.inference.model import load_model
         from m1gym.trainer.sft import run_sft
 
         sft_dir = run_sft(cfg, progress=False) if cfg.sft.steps > 0 else None
         if sft_dir is not None:
             model, tok = load_model(sft_dir)
         else:
-            from m1gym.trainer.model import build_model
+            from m1gym.inference.model import build_model
 
             model, tok = build_model(cfg.model.preset, seed=cfg.seed)
         t1 = time.perf_counter()

@@ -94,7 +94,7 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=32)
     ap.add_argument("--max-tokens", type=int, default=16)
     args = ap.parse_args()
-    from m1gym.trainer.model import build_model, save_checkpoint_model
+    from m1gym.inference.model import build_model, save_checkpoint_model
 
     tmp = tempfile.mkdtemp(prefix="m1gym-genrm-bench-")
     model, tok = build_model("tiny")  # (model, CharTokenizer)

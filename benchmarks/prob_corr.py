@@ -29,10 +29,10 @@ def pearson(a, b) -> float:
 def main() -> int:
     from m1gym.trainer.batch import flat_logprobs, group_logprobs
     from m1gym.trainer.config import load_config
-    from m1gym.trainer.model import load_model
-    from m1gym.trainer.modeling_m1 import FP32Head
+    from m1gym.inference.model import load_model
+    from m1gym.inference.modeling_m1 import FP32Head
     from m1gym.trainer.rl import TaskSampler
-    from m1gym.trainer.rollout import EmbeddedEngine, SamplingParams
+    from m1gym.inference.rollout import EmbeddedEngine, SamplingParams
     from m1gym.trainer.sft import run_sft
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

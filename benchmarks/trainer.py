@@ -87,9 +87,9 @@ def synthetic(args):
     from m1gym.trainer.batch import group_logprobs
     from m1gym.trainer.config import LossConfig
     from m1gym.trainer.losses import policy_loss
-    from m1gym.trainer.model import build_model
+    from m1gym.inference.model import build_model
     from m1gym.trainer.rl import group_advantages
-    from m1gym.trainer.rollout import EmbeddedEngine, SamplingParams
+    from m1gym.inference.rollout import EmbeddedEngine, SamplingParams
 
     cuda = args.device.startswith("cuda")
     preset, dtype = ("small", "bfloat16") if cuda else ("tiny", "float32")

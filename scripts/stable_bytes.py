@@ -19,10 +19,17 @@ def _h(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def _builtin(spec) -> bool:
+    # tests register their own toy envs in the same process
+    factory = spec.factory
+    module = factory.split(":")[0] if isinstance(factory, str) else getattr(factory, "__module__", "")
+    return module.startswith("m1gym.")
+
+
 def catalogue() -> str:
     from m1gym.registry import list_envs
 
-    rows = [(s.name, s.kind, s.procedural, s.multi_turn, list(s.levels)) for s in list_envs()]
+    rows = [(s.name, s.kind, s.procedural, s.multi_turn, list(s.levels)) for s in list_envs() if _builtin(s)]
     return _h(json.dumps(rows, sort_keys=True).encode())
 
 
@@ -32,7 +39,7 @@ def instances() -> dict[str, str]:
 
     out = {}
     for spec in list_envs():
-        if not spec.procedural or spec.multi_turn or spec.kind == "genrm":
+        if not _builtin(spec) or not spec.procedural or spec.multi_turn or spec.kind == "genrm":
             continue
         env = make(spec.name)
         levels = list(spec.levels)[:3] or [None]
@@ -42,7 +49,7 @@ def instances() -> dict[str, str]:
 
 
 def checkpoint() -> dict[str, str]:
-    from m1gym.trainer.model import build_model, save_checkpoint_model
+    from m1gym.inference.model import build_model, save_checkpoint_model
 
     with tempfile.TemporaryDirectory() as d:
         save_checkpoint_model(*build_model("tiny", seed=0), d)

@@ -57,7 +57,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    from m1gym.trainer.model import build_model, save_checkpoint_model
+    from m1gym.inference.model import build_model, save_checkpoint_model
 
     path = tmp_path_factory.mktemp("judge-ckpt")
     model, tok = build_model("tiny")

@@ -137,7 +137,7 @@ def _fused_layers(model):
 
 
 def test_trainer_models_keep_the_loop_on_cpu():
-    from m1gym.trainer.model import build_model
+    from m1gym.inference.model import build_model
 
     model, _ = build_model("tiny")
     mods, fused = _fused_layers(model)
@@ -148,7 +148,7 @@ def test_trainer_models_keep_the_loop_on_cpu():
 def test_trainer_models_use_the_fused_path_on_cuda(monkeypatch):
     if not fla_available():
         pytest.skip("needs fla-core")
-    from m1gym.trainer.model import build_model
+    from m1gym.inference.model import build_model
 
     mods, fused = _fused_layers(build_model("tiny", device="cuda")[0])
     assert len(fused) == len(mods) == 7

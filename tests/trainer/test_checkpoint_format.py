@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from m1gym.trainer.model import (DERIVED_BUFFERS, build_model, checkpoint_tensors, load_model, preset_config,
+from m1gym.inference.model import (DERIVED_BUFFERS, build_model, checkpoint_tensors, load_model, preset_config,
                                  save_checkpoint_model, vllm_problems)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

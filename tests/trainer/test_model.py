@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from m1gym.trainer.model import (M1Attention, build_meta, build_model, count_params, load_model,
+from m1gym.inference.model import (M1Attention, build_meta, build_model, count_params, load_model,
                                  preset_config, save_checkpoint_model)
-from m1gym.trainer.tokenizer import CharTokenizer
+from m1gym.inference.tokenizer import CharTokenizer
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from m1gym.trainer.guard import StabilityGuard
 from m1gym.trainer.losses import policy_loss
 from m1gym.trainer.metrics import read_metrics
 from m1gym.trainer.rl import TRUNCATED, Group, RLTrainer, group_advantages, score_groups
-from m1gym.trainer.rollout import Rollout
+from m1gym.inference.rollout import Rollout
 
 
 def _trainer(tmp_path, warm_start, name="run", **sections):
@@ -103,7 +103,7 @@ def test_truncated_response_is_a_format_failure():
 
 
 def test_flat_logprob_pass_matches_the_cached_group_pass(warm_start):
-    from m1gym.trainer.model import load_model
+    from m1gym.inference.model import load_model
 
     model, tok = load_model(warm_start)
     prompts = [tok.prompt_ids([{"role": "user", "content": "Repeat the digit 3."}]), tok.prompt_ids([{"role": "user", "content": "Repeat the digit 7, please."}])]

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from m1gym.trainer.batch import group_logprobs, pack, token_logprobs
-from m1gym.trainer.model import build_model, save_checkpoint_model
-from m1gym.trainer.rollout import EmbeddedEngine, OpenAIEngine, SamplingParams
+from m1gym.inference.model import build_model, save_checkpoint_model
+from m1gym.inference.rollout import EmbeddedEngine, OpenAIEngine, SamplingParams
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def _serve_model(path, **kw):
     """`m1gym serve-model` on a loopback port, in a thread; yields its base URL."""
     import uvicorn
 
-    from m1gym.trainer.serve import create_app
+    from m1gym.inference.serve import create_app
 
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(str(path), **kw), host="127.0.0.1", port=port,
@@ -146,7 +146,7 @@ def test_openai_engine_seeds_each_prompt_and_sample(tiny, tmp_path):
     seqs = [tuple(r.token_ids) for g in groups for r in g]
     assert len(set(seqs)) == 4
     assert [r.token_ids for r in shifted[0]] == [r.token_ids for r in groups[1]]  # keyed by prompt index
-    from m1gym.trainer.rollout import response_seed
+    from m1gym.inference.rollout import response_seed
 
     assert len({response_seed(4, i, s) for i in range(64) for s in range(16)}) == 64 * 16
 
@@ -183,7 +183,7 @@ def test_weight_sync_changes_serve_model_rollouts(tiny, tmp_path):
 def test_server_refuses_bad_weights_and_engine_refuses_fixed_server(tiny, tmp_path):
     import httpx
 
-    from m1gym.trainer.rollout import weights_payload
+    from m1gym.inference.rollout import weights_payload
 
     model, tok = tiny
     save_checkpoint_model(model, tok, tmp_path)
@@ -209,7 +209,7 @@ class _FakeWorker:
     def __init__(self, cfg):
         import vllm_minimax
 
-        from m1gym.trainer.rollout import VLLMWeightSync
+        from m1gym.inference.rollout import VLLMWeightSync
 
         self.params = vllm_minimax.parameters(cfg)
         self.filled = None
@@ -234,7 +234,7 @@ def test_vllm_engine_sync_weights_names_and_cache_reset(tiny, tmp_path):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from m1gym.trainer.rollout import VLLMEngine, check_vllm_checkpoint
+    from m1gym.inference.rollout import VLLMEngine, check_vllm_checkpoint
 
     model, tok = tiny
     save_checkpoint_model(model, tok, tmp_path)
