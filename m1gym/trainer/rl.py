@@ -41,6 +41,7 @@ from .config import Config, dump_config
 from .guard import StabilityGuard
 from .losses import policy_loss
 from .metrics import MetricsWriter, plot_run
+from .precision import compute_context
 from ..inference.rollout import EmbeddedEngine, Rollout, RolloutEngine, SamplingParams
 
 
@@ -422,12 +423,7 @@ class RLTrainer:
 
     def compute(self):
         """The compute-dtype context: autocast to bf16/fp16 over float32 master weights."""
-        import contextlib
-
-        if self.compute_dtype == torch.float32:
-            return contextlib.nullcontext()
-        dev = next(self.model.parameters()).device
-        return torch.autocast(device_type=dev.type, dtype=self.compute_dtype)
+        return compute_context(self.model, self.compute_dtype)
 
     def lr_at(self, update: int) -> float:
         """Learning rate of optimizer update ``update`` (0-based): linear warmup, then constant or cosine."""

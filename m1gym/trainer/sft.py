@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from .config import Config, config_hash
+from .precision import compute_context
 
 _THINK_RE = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
 
@@ -40,7 +41,7 @@ def cache_root(cfg: Config) -> Path:
 def sft_key(cfg: Config) -> str:
     return config_hash({"model": cfg.model.preset, "dtype": cfg.model.dtype, "mix": [vars(e) for e in cfg.mix],
                         "sft": {k: v for k, v in vars(cfg.sft).items() if k not in ("cache", "cache_dir")},
-                        "seed": cfg.seed, "max_prompt": cfg.rollout.max_prompt_tokens, "version": 2})
+                        "seed": cfg.seed, "max_prompt": cfg.rollout.max_prompt_tokens, "version": 3})
 
 
 def sft_batch(sampler: Any, envs: dict, tokenizer: Any, cfg: Config, step: int) -> list[tuple[list[int], list[int]]]:
@@ -71,7 +72,7 @@ def run_sft(cfg: Config, out_dir: str | Path | None = None, progress: bool = Tru
     """Train the warm start (or reuse the cached one); returns the checkpoint directory."""
     from tqdm import tqdm
 
-    from ..inference.model import build_model, save_checkpoint_model
+    from ..inference.model import DTYPES, build_model, save_checkpoint_model
     from .rl import TaskSampler, seed_everything, set_threads
 
     key = sft_key(cfg)
@@ -81,8 +82,10 @@ def run_sft(cfg: Config, out_dir: str | Path | None = None, progress: bool = Tru
         return cached
     set_threads(cfg.model.threads)
     seed_everything(cfg.seed)
-    model, tok = build_model(cfg.model.preset, seed=cfg.seed, device=cfg.model.device, dtype=cfg.model.dtype,
+    # float32 master weights; the configured dtype is the compute dtype (as in RL)
+    model, tok = build_model(cfg.model.preset, seed=cfg.seed, device=cfg.model.device, dtype="float32",
                              attn_implementation=cfg.model.attn_implementation)
+    compute = compute_context(model, DTYPES[cfg.model.dtype])
     sampler = TaskSampler(cfg, tok)
     s = cfg.sft
     opt = torch.optim.AdamW(model.parameters(), lr=s.lr, betas=tuple(cfg.trainer.betas), eps=cfg.trainer.eps)
@@ -101,7 +104,8 @@ def run_sft(cfg: Config, out_dir: str | Path | None = None, progress: bool = Tru
         rows = sft_batch(sampler, sampler.envs, tok, cfg, step)
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        loss, nt = sft_loss(model, rows, tok.pad_id)
+        with compute:
+            loss, nt = sft_loss(model, rows, tok.pad_id)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -173,3 +173,24 @@ def test_rollback_restores_the_last_good_checkpoint_with_the_lr_cut(warm_start, 
     assert all(torch.equal(state[k], v) for k, v in good.items() if k in state)
     assert tr.lr_scale == 0.5
     assert tr.rollback({"step": 4, "reasons": ["test"], "good_before": 1}) is None  # nothing old enough
+
+
+def test_sft_under_a_bf16_config_trains_float32_master_weights(tmp_path):
+    """SFT, like RL, steps float32 weights and computes in bf16: at lr 1e-6 bf16 weights would
+    round every update away (issue 14)."""
+    from m1gym.inference.model import build_model, load_model
+    from m1gym.trainer.sft import run_sft
+
+    cfg = config_from_dict(toy_config(tmp_path / "run", model={"preset": "tiny", "threads": 1, "dtype": "bfloat16"},
+                                      sft={"steps": 2, "lr": 1e-6, "warmup_steps": 0, "cache": False}))
+    out = run_sft(cfg, out_dir=tmp_path / "sft", progress=False, log=lambda *a: None)
+    init, _ = build_model("tiny", seed=cfg.seed)
+    trained, _ = load_model(out)
+    start = dict(init.named_parameters())
+    params = dict(trained.named_parameters())
+    assert all(p.dtype == torch.float32 for p in params.values())
+    moved = [k for k, p in params.items() if not torch.equal(p.detach(), start[k].detach())]
+    assert len(moved) > 0.5 * len(params)
+    # and none moved by a bf16-sized step: the largest change is far below a bf16 ulp of the weight
+    worst = max(float(((params[k] - start[k]).abs() / start[k].abs().clamp_min(1e-3)).max()) for k in moved)
+    assert worst < 2 ** -8
