@@ -7,8 +7,8 @@ process the previous command started is killed; between sessions everything is w
 
 Limits come in two scopes:
 
-* per run (``wall_s``, ``cpu_s``, ``memory_mb``, ``output_bytes``): enforced by the agent for each
-  command;
+* per run (``wall_s``, ``cpu_s``, ``memory_mb``, ``output_bytes``): enforced by the container's init
+  for each command;
 * per session (``pids``, ``tmpfs_mb``, ``network``, ``container_memory_mb``): properties of the
   container, fixed when it is created (the pool keys its containers by them).
 """
@@ -61,7 +61,7 @@ class Limits:
                   bound the kernel enforces, set it close above memory_mb for a tight limit.
     stack_mb:     stack limit of each process (deep recursion needs more than the 8 MB default).
     output_bytes: stdout bytes kept; a program writing more (stdout or stderr) is killed.
-    pids:         processes and threads in the container, agent included (fork bombs stop here).
+    pids:         processes and threads in the container, its init included (fork bombs stop here).
     tmpfs_mb:     size of each writable tmpfs (/work and /tmp); it counts against memory.
     container_memory_mb: the container's cgroup memory ceiling (no swap); covers every process
                   of a run together, and the tmpfs contents.

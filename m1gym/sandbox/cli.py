@@ -10,7 +10,7 @@ import time
 
 
 def _user_error(msg: str) -> Exception:
-    from ..cli import UserError
+    from ..errors import UserError
 
     return UserError(msg)
 
@@ -29,7 +29,8 @@ def cmd_build_base(args: argparse.Namespace) -> int:
 def doctor_report(smoke: bool = True) -> list[tuple[str, bool, str]]:
     """(check, ok, detail-or-fix) rows."""
     from .base import Limits, SandboxError
-    from .docker_sandbox import DockerSandbox, connect, labelled_containers, leaked_containers
+    from .docker_client import connect, labelled_containers, leaked_containers
+    from .docker_sandbox import DockerSandbox
     from .image import LAUNCH_PATH, base_image_tag, find_mirror, image_exists, stale_images
 
     rows: list[tuple[str, bool, str]] = []
@@ -95,8 +96,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     from .base import SandboxError
-    from .docker_sandbox import connect, labelled_containers, leaked_containers
-    from .image import stale_images
+    from .docker_client import connect, labelled_containers, leaked_containers
+    from .image import stale_derived_images, stale_images
 
     try:
         client = connect(timeout=10)
@@ -112,11 +113,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
             pass
     print(f"removed {n} labelled container(s)" + ("" if args.all else " left by dead processes"))
     if args.images:
-        # SWE environment/instance images first: they are children of the base image
-        from ..envs.swe.images import prune as prune_swe_images
-
-        prune_swe_images(client)
-        for tag in stale_images(client):
+        # images built on an old base image first (they name it in their label), newest first
+        for tag in stale_derived_images(client) + stale_images(client):
             try:
                 client.images.remove(tag)
                 print(f"removed image {tag}")
@@ -138,5 +136,6 @@ def add_commands(subparsers) -> None:
     p = sub.add_parser("prune", help="remove labelled containers left by dead processes")
     p.add_argument("--all", action="store_true", help="remove every labelled container, even of live processes")
     p.add_argument("--images", action="store_true",
-                   help="also remove stale images: SWE images of older recipes, then base images of older recipes")
+                   help="also remove base images of older recipes and the images built on them (labelled "
+                        "m1gym.base); SWE images of an older SWE recipe: `m1gym swe prune`")
     p.set_defaults(func=cmd_prune)

@@ -3,7 +3,7 @@
 No image is ever pulled (no registry is reachable). ``m1gym sandbox build-base`` runs debootstrap
 (variant minbase, plus python3 and g++) against the Debian mirror apt on this machine already uses,
 adds the unprivileged ``runner`` user, precompiles ``bits/stdc++.h`` for the judge's C++ flags,
-builds the agent's static spawn helper (``launch.c``), strips docs and caches, and imports the
+builds the init's static spawn helper (``launch.c``), strips docs and caches, and imports the
 tree as ``m1gym-base:<recipe hash>``. The tag is a content hash of the recipe below (and of the
 helper's source), so a machine builds it once, and a changed recipe gets a new tag.
 """
@@ -22,8 +22,13 @@ import tempfile
 import time
 from typing import Callable
 
+from .docker_client import connect
+
 IMAGE_REPO = "m1gym-base"
 RECIPE_LABEL = "m1gym.recipe"
+#: images built on a base image name its tag in this label, so that pruning old base images removes
+#: the images built on them first (the sandbox prunes them knowing nothing of what they are)
+DERIVED_LABEL = "m1gym.base"
 DEFAULT_SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 SANDBOX_UID = 10001
@@ -34,7 +39,7 @@ CXX_FLAGS = ("-std=c++17", "-O2", "-pipe")
 #: it in ~14 ms against ~21 ms for the default ld.bfd (lld and mold start slower; measured here)
 CXX_LINK_FLAGS = ("-fuse-ld=gold",)
 LAUNCH_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch.c")
-LAUNCH_PATH = "/usr/local/libexec/m1gym-launch"  # the agent's fast spawn path (see agent._spawn)
+LAUNCH_PATH = "/usr/local/libexec/m1gym-launch"  # the init's fast spawn path (see container_init._spawn)
 
 
 def cxx_command(source: str, output: str) -> list[str]:
@@ -146,8 +151,6 @@ def _run(cmd: list[str], log: Callable[[str], None], *, prefix: str = "", progre
 def build_base(client=None, *, mirror: str | None = None, force: bool = False,
                log: Callable[[str], None] = print, cache_dir: str | None = None) -> str:
     """Build (or find) the base image and return its tag. Needs root, debootstrap and a mirror."""
-    from .docker_sandbox import connect
-
     client = client or connect()
     tag = base_image_tag()
     if not force and image_exists(client, tag):
@@ -205,7 +208,7 @@ def _configure(root: str, log: Callable[[str], None]) -> None:
     if not os.path.exists(os.path.join(root, "usr/bin/ld.gold")):
         raise BuildError("ld.gold not found in the new root filesystem; the judge links with gold "
                          f"({' '.join(CXX_LINK_FLAGS)}): use a suite whose binutils ships it")
-    # the agent's spawn helper: static, so starting it loads no shared library
+    # the init's spawn helper: static, so starting it loads no shared library
     os.makedirs(os.path.join(root, os.path.dirname(LAUNCH_PATH).lstrip("/")), exist_ok=True)
     shutil.copy(LAUNCH_SOURCE, os.path.join(root, "tmp/m1gym-launch.c"))
     _run(["chroot", root, "gcc", "-O2", "-static", "-o", LAUNCH_PATH, "/tmp/m1gym-launch.c"], log)
@@ -221,6 +224,23 @@ def stale_images(client) -> list[str]:
             if t != current:
                 out.append(t)
     return sorted(out)
+
+
+def stale_derived_images(client) -> list[str]:
+    """Tags of images labelled ``DERIVED_LABEL`` with a base tag other than the current one,
+    newest first (a child is always newer than its parent, so removing in this order goes
+    children before parents)."""
+    current = base_image_tag()
+    images = [img for img in client.images.list(filters={"label": DERIVED_LABEL})
+              if (img.labels or {}).get(DERIVED_LABEL) != current]
+    images.sort(key=lambda img: _created(img.attrs.get("Created", "")), reverse=True)
+    return [t for img in images for t in img.tags]
+
+
+def _created(stamp: str) -> tuple[str, float]:
+    # docker's RFC 3339 time trims trailing zeros of the nanoseconds: order them as numbers
+    whole, _, frac = stamp.rstrip("Z").partition(".")
+    return whole, float("0." + frac) if frac.isdigit() else 0.0
 
 
 if __name__ == "__main__":  # pragma: no cover

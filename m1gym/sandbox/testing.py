@@ -32,7 +32,7 @@ def require_docker(**kwargs):
 def own_containers(client, include_pool: bool = True) -> list:
     """Labelled containers owned by this process. ``include_pool=False`` leaves out warm pool
     containers, which other session-scoped sandboxes of the same test run legitimately keep alive."""
-    from .docker_sandbox import labelled_containers, owner_id
+    from .docker_client import KIND_LABEL, labelled_containers, owner_id
 
     found = labelled_containers(client, owner_id())
-    return found if include_pool else [c for c in found if c.labels.get("m1gym.kind") != "pool"]
+    return found if include_pool else [c for c in found if c.labels.get(KIND_LABEL) != "pool"]

@@ -10,11 +10,11 @@ import time
 import pytest
 
 from m1gym.sandbox import Limits, run_deadline
-from m1gym.sandbox.docker_sandbox import labelled_containers
+from m1gym.sandbox.docker_client import labelled_containers
 
 pytestmark = pytest.mark.docker
 
-# the container ceiling is far above the run's limit: only the agent's cgroup accounting can stop these
+# the container ceiling is far above the run's limit: only the init's cgroup accounting can stop these
 LOOSE = Limits(wall_s=20, cpu_s=10, memory_mb=256, container_memory_mb=1536)
 
 
@@ -127,7 +127,7 @@ def test_run_deadline_cuts_every_run_of_the_block(sandbox):
 @pytest.mark.parametrize("python", [False, True], ids=["exec", "fork-server"])
 def test_container_goes_when_its_owner_dies_during_a_run(sandbox, python):
     """The host process is killed (a worker replaced after an item timeout) while its run has a
-    long wall limit: the agent sees its stdin hang up, kills the run and exits at once."""
+    long wall limit: the init sees its stdin hang up, kills the run and exits at once."""
     client = sandbox._ensure()
     code = textwrap.dedent(f"""
         import os

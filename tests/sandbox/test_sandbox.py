@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from m1gym.sandbox import DockerSandbox, Limits, LocalSandbox, SandboxUnavailable
-from m1gym.sandbox.docker_sandbox import LABEL, OWNER_LABEL, labelled_containers, reclaim_leaked
+from m1gym.sandbox.docker_client import LABEL, OWNER_LABEL, labelled_containers, reclaim_leaked
 from m1gym.sandbox.testing import own_containers
 
 pytestmark = pytest.mark.docker
@@ -79,8 +79,8 @@ def test_memory_limit_per_process(sandbox):
 
 
 def test_container_memory_ceiling_triggers_oom_kill(sandbox):
-    # no run memory limit (the agent measures nothing against one): the kernel's ceiling of the
-    # container stops four 150 MB children on its own, and the agent survives it
+    # no run memory limit (the init measures nothing against one): the kernel's ceiling of the
+    # container stops four 150 MB children on its own, and the init survives it
     lim = Limits(memory_mb=None, container_memory_mb=256, wall_s=20)
     with sandbox.session(lim) as s:
         r = run(s, """
@@ -93,7 +93,7 @@ def test_container_memory_ceiling_triggers_oom_kill(sandbox):
             for _ in range(4): os.wait()
         """, limits=lim)
         assert r.oom and r.killed == "memory"
-        assert run(s, "print('alive')").stdout == b"alive\n"  # the agent survived
+        assert run(s, "print('alive')").stdout == b"alive\n"  # the init survived
 
 
 def test_fork_bomb_is_contained(sandbox):
@@ -107,7 +107,7 @@ def test_fork_bomb_is_contained(sandbox):
         assert not r.ok
         after = run(s, "import os; print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))")
     assert after.ok
-    assert len(eval(after.stdout)) == 2  # noqa: S307 - our own output: agent + this process
+    assert len(eval(after.stdout)) == 2  # noqa: S307 - our own output: init + this process
 
 
 def test_output_limit(sandbox):
@@ -158,8 +158,8 @@ def test_read_only_root_and_no_host_files(sandbox, tmp_path):
     assert r.stdout.count(b"False") == 4, r.stdout
 
 
-def test_program_inherits_no_file_descriptor_of_the_agent(sandbox):
-    """Only stdin, stdout and stderr reach a program (the agent's attach stream, its other runs'
+def test_program_inherits_no_file_descriptor_of_the_init(sandbox):
+    """Only stdin, stdout and stderr reach a program (the init's attach stream, its other runs'
     pipes and its error pipe are all closed), in both the exec and the fork-server modes."""
     src = "import os\nprint(sorted(int(x) for x in os.listdir('/proc/self/fd')))\n"
     with sandbox.session() as s:
@@ -181,7 +181,7 @@ def test_program_that_cannot_start_is_reported_with_its_reason(sandbox):
         s.put({"f.txt": "x"})
         r = s.run(["true"], cwd="f.txt")
         assert not r.ok and "f.txt" in r.spawn_error, r.spawn_error
-        assert s.run(["true"]).ok  # the agent is fine afterwards
+        assert s.run(["true"]).ok  # the init is fine afterwards
 
 
 def test_limits_and_user_apply_to_exec_mode_programs(sandbox):
@@ -194,7 +194,7 @@ def test_limits_and_user_apply_to_exec_mode_programs(sandbox):
     assert r.ok, r.stderr
     uid, groups, sid, pid, cwd, core, nofile, cpu, data, stack, oom = r.stdout.decode().split("\n")[:11]
     assert uid == groups != "0" and sid == pid and cwd == "/work"
-    # the CPU limit is the run's plus one second: the agent's own check stops the program first
+    # the CPU limit is the run's plus one second: the init's own check stops the program first
     assert (core, nofile, cpu, data, stack, oom) == ("0", "256", "4", str(200 * 1024), str(32 * 1024), "1000")
 
 
@@ -263,19 +263,19 @@ def test_pool_drops_a_container_that_dies_during_its_reset(one_container):
     assert one_container._pool.stats["discarded"] == 1
 
 
-def _wait_for_idle_agents(pool, timeout=30.0):
+def _wait_for_idle_inits(pool, timeout=30.0):
     deadline = time.monotonic() + timeout
     while True:
         with pool._cond:
-            if all(c.agent_ready() for idle in pool._idle.values() for c in idle):
+            if all(c.init_ready() for idle in pool._idle.values() for c in idle):
                 return
-        assert time.monotonic() < deadline, "an idle container's agent did not restart"
+        assert time.monotonic() < deadline, "an idle container's init did not restart"
         time.sleep(0.01)
 
 
-def test_pool_hands_out_a_ready_container_while_another_restarts_its_agent(sandbox):
+def test_pool_hands_out_a_ready_container_while_another_restarts_its_init(sandbox):
     """Back-to-back sessions alternate between two warm containers (the one just reset is still
-    re-executing its agent), and the pool never grows past that for sequential use."""
+    re-executing its init), and the pool never grows past that for sequential use."""
     roomy = DockerSandbox(pool_size=4)  # room for more, yet two suffice
     try:
         ids = []
@@ -283,7 +283,7 @@ def test_pool_hands_out_a_ready_container_while_another_restarts_its_agent(sandb
             with roomy.session() as s:
                 ids.append(s.container.id)
                 assert s.run(["true"]).ok
-            _wait_for_idle_agents(roomy._pool)  # the first container is ready again
+            _wait_for_idle_inits(roomy._pool)  # the first container is ready again
             with roomy.session() as s:
                 ids.append(s.container.id)
         assert len(set(ids)) == 2, ids
@@ -451,19 +451,19 @@ SCAN_OWN_MEMORY = textwrap.dedent("""
 
 
 def test_fork_server_child_holds_nothing_from_an_earlier_session(one_container):
-    """A checker session's files pass through the agent; after the reset the agent re-execs, so a
+    """A checker session's files pass through the init; after the reset the init re-execs, so a
     later session's fork-server child can not find them in the memory it inherits."""
     secret = "expected-" + uuid.uuid4().hex
     with one_container.session() as s:
         first = s.container.id
         s.put({"answer.txt": secret * 1500})  # ~60 KB: malloc heap, not mmap
         s.put({"scan.py": SCAN_OWN_MEMORY})
-        # control: within the session the bytes are still in the agent's memory
+        # control: within the session the bytes are still in the init's memory
         same = s.run(["python3", "scan.py"], stdin=secret[::-1], python=True)
         boot = s.container.request("ping", timeout=10)["boot"]
     with one_container.session() as s:
         assert s.container.id == first
-        assert s.container.request("ping", timeout=10)["boot"] != boot  # the agent re-exec'd
+        assert s.container.request("ping", timeout=10)["boot"] != boot  # the init re-exec'd
         s.put({"scan.py": SCAN_OWN_MEMORY})
         later = s.run(["python3", "scan.py"], stdin=secret[::-1], python=True)
     assert same.stdout.strip() == b"FOUND"

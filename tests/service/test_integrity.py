@@ -57,7 +57,7 @@ def _code_task(time_limit_s: float, tests: int) -> dict:
 def test_a_long_client_time_limit_ends_with_the_item(fault_server):
     """60 s a test x 30 tests asked by the client; the server's item timeout (1.5 s) wins: the
     item gets reward 0 and no container of the server's workers runs the program afterwards."""
-    from m1gym.sandbox.docker_sandbox import labelled_containers
+    from m1gym.sandbox.docker_client import labelled_containers
     from m1gym.sandbox.testing import require_docker
 
     client = require_docker()._ensure()

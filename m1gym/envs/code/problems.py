@@ -3,7 +3,8 @@
 Each problem directory holds ``problem.json`` (the fields of ``Problem`` except code), and the
 code as separate files: ``reference.py`` / ``reference.cpp`` (accepted), ``wrong.py`` /
 ``wrong.cpp`` (must not be accepted), ``checker.py`` (checker program, when
-``"checker": {"type": "program"}``), ``starter.py`` (call-based starter code).
+``"checker": {"type": "program"}``), ``starter.py`` (call-based starter code). The ``m1gym`` set is
+written by ``scripts/author_code_problems.py`` (edit a problem there, not in its data files).
 """
 
 from __future__ import annotations

@@ -1,13 +1,17 @@
-"""Authoring script of the ``m1gym`` problem set (run: ``python -m m1gym.envs.code.data._author``).
+"""Authoring script of the code env's ``m1gym`` problem set: ``python scripts/author_code_problems.py``.
 
-Writes ``data/m1gym/<problem>/``: problem.json with tests, reference.py, wrong.py (and .cpp / checker.py
-where given). Expected outputs come from the reference solution, run here on the host; every
-hand-written sample's expected output is asserted first, and several problems are cross-checked
-against a brute force. Test inputs come from a fixed-seed random generator, so the set is reproducible.
+The files it writes are the problem set the env reads (``m1gym/envs/code/data/m1gym/<problem>/``):
+problem.json with tests, reference.py, wrong.py (and .cpp / checker.py / starter.py where given).
+Edit a problem here and rerun; never edit those files by hand. Expected outputs come from the
+reference solution, run here on the host (trusted, hand-written code: this script stays out of the
+installed package); every hand-written sample's expected output is asserted first, and several
+problems are cross-checked against a brute force. Test inputs come from a fixed-seed random
+generator, so the set is reproducible byte for byte (``--out DIR`` writes elsewhere, to compare).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import random
@@ -17,7 +21,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-OUT = Path(__file__).with_name("m1gym")
+OUT = Path(__file__).resolve().parents[1] / "m1gym" / "envs" / "code" / "data" / "m1gym"
 P: list[dict] = []
 
 
@@ -939,12 +943,16 @@ def call_py(code: str, fn: str, args):
     return f(*json.loads(json.dumps(args)))
 
 
-def build() -> None:
-    if OUT.exists():
-        shutil.rmtree(OUT)
+def build(dest: Path = OUT) -> None:
+    if dest.exists():
+        # replaced whole (a dropped problem must not linger); only ever a problem set
+        strays = [p.name for p in dest.iterdir() if not (p / "problem.json").is_file()]
+        if strays:
+            sys.exit(f"{dest} holds {', '.join(sorted(strays)[:5])}, not only problem folders; refusing to delete it")
+        shutil.rmtree(dest)
     rng = random.Random(20260525)
     for spec in P:
-        d = OUT / spec["id"]
+        d = dest / spec["id"]
         d.mkdir(parents=True)
         tests = []
         if spec["mode"] == "stdio":
@@ -978,8 +986,10 @@ def build() -> None:
             if spec[key]:
                 (d / fname).write_text(spec[key])
         print(f"{spec['id']:<24} level {spec['level']}  {len(tests)} tests")
-    print(f"{len(P)} problems written to {OUT}")
+    print(f"{len(P)} problems written to {dest}")
 
 
 if __name__ == "__main__":
-    build()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=OUT, help=f"problem set folder to (re)write (default {OUT})")
+    build(ap.parse_args().out)

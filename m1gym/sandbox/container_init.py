@@ -1,15 +1,15 @@
-"""The in-container agent: PID 1 of every sandbox container (standard library only, Python >= 3.9).
+"""The in-container init: PID 1 of every sandbox container (standard library only, Python >= 3.9).
 
 The host starts it as ``python3 -I -c <this file's source> UID GID`` and talks to it over the
 container's attached stdin/stdout, one JSON object per line (binary payloads base64-encoded).
-Keeping one agent per warm container is what makes a run cost a spawn instead of a container start
+Keeping one init per warm container is what makes a run cost a spawn instead of a container start
 or a ``docker exec`` round trip through the daemon. Programs start through the image's static
 spawn helper (``launch.c``) with ``posix_spawn``; an image without it falls back to fork + exec.
 
-Trust model: the agent runs as root with only the capabilities it needs (SETUID, SETGID, KILL,
+Trust model: the init runs as root with only the capabilities it needs (SETUID, SETGID, KILL,
 DAC_OVERRIDE, FOWNER, CHOWN; ``no-new-privileges``). Every untrusted command runs in a fresh
 session as the unprivileged sandbox user (uid/gid from argv) with resource limits, so it can
-neither signal nor trace the agent. As PID 1 of the pid namespace the agent kills every other
+neither signal nor trace the init. As PID 1 of the pid namespace the init kills every other
 process with ``kill(-1, SIGKILL)`` after each run and reaps the orphans: nothing a program starts
 outlives its run. ``reset`` also wipes every writable place (/work, /tmp, /dev/shm, /dev/mqueue,
 System V IPC) so a warm container handed to the next user holds nothing from the previous one.
@@ -18,7 +18,7 @@ Python programs may run in fork-server mode (``"python": true``): the child is a
 interpreter that drops privileges and runs the script with ``runpy`` (see ``_run_python``), which
 saves the interpreter start-up on every test.
 
-The agent watches its stdin during a run as well: when the host goes away (its stdin hangs up),
+The init watches its stdin during a run as well: when the host goes away (its stdin hangs up),
 it kills the run and exits at once instead of at the run's wall limit.
 
 Requests (``op``): ping | put | run | get | reset.  Responses carry the request's ``id``.
@@ -54,7 +54,7 @@ LAUNCHER = "/usr/local/libexec/m1gym-launch"  # built into the base image from l
 HAVE_LAUNCHER = os.access(LAUNCHER, os.X_OK)  # an image without it falls back to fork + exec
 
 
-# binascii, not base64: base64 imports re, which costs milliseconds at every agent start
+# binascii, not base64: base64 imports re, which costs milliseconds at every init start
 def _b64(data):
     return binascii.b2a_base64(data, newline=False).decode("ascii")
 
@@ -71,7 +71,7 @@ def _safe_path(path):
 
 
 def _others():
-    """Pids of every process in the namespace other than the agent."""
+    """Pids of every process in the namespace other than the init."""
     me = os.getpid()
     return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me]
 
@@ -87,7 +87,7 @@ def _reap():
 
 
 def kill_all():
-    """SIGKILL every process except the agent, reap them; True when none is left."""
+    """SIGKILL every process except the init, reap them; True when none is left."""
     for attempt in range(400):
         try:
             os.kill(-1, signal.SIGKILL)
@@ -193,9 +193,9 @@ def _self_cpu_ns():
 
 
 class RunMeter:
-    """What one run used, from the container's cgroup, minus the agent's own share: CPU of every
+    """What one run used, from the container's cgroup, minus the init's own share: CPU of every
     process (children included, waited for or not), and the peak of anonymous + shared memory
-    above what the container held when the run started (sampled while the agent polls, and once
+    above what the container held when the run started (sampled while the init polls, and once
     more after the program ends, before anything is killed)."""
 
     def __init__(self):
@@ -211,15 +211,15 @@ class RunMeter:
             return None
         return max(0, (now - self.cpu0) - (_self_cpu_ns() - self.self0)) / 1e9
 
-    def sample_mem(self, agent_held=0):
-        """Memory of the run now (bytes), keeping the peak; ``agent_held`` = the agent's own buffers
+    def sample_mem(self, init_held=0):
+        """Memory of the run now (bytes), keeping the peak; ``init_held`` = the init's own buffers
         (the program's output it holds), charged to the same cgroup but not the program's."""
         if self.mem0 is None:
             return 0
         now = CGROUP.mem_bytes()
         if now is None:
             return 0
-        used = max(0, now - self.mem0 - agent_held)
+        used = max(0, now - self.mem0 - init_held)
         if used > self.peak:
             self.peak = used
         return used
@@ -279,7 +279,7 @@ def _child(cmd, cwd, env, stdin_r, out_w, err_w, errpipe_w, fd_end, lim):
         os.dup2(stdin_r, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
-        # close every inherited fd but the error pipe, below the highest fd the agent had open
+        # close every inherited fd but the error pipe, below the highest fd the init had open
         # (the parent lists them: close_range(2) may be filtered by seccomp, closing 65536 numbers
         # one by one costs milliseconds, and Python work in a fresh fork is slow: each object it
         # touches copies a page)
@@ -287,7 +287,7 @@ def _child(cmd, cwd, env, stdin_r, out_w, err_w, errpipe_w, fd_end, lim):
         os.closerange(errpipe_w + 1, fd_end)
         try:
             fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
-            os.write(fd, b"1000")  # the OOM killer takes user programs, never the agent
+            os.write(fd, b"1000")  # the OOM killer takes user programs, never the init
             os.close(fd)
         except OSError:
             pass
@@ -321,7 +321,7 @@ def _child(cmd, cwd, env, stdin_r, out_w, err_w, errpipe_w, fd_end, lim):
 def _spawn(cmd, cwd, env, stdin_r, out_w, err_w, errpipe_w, lim):
     """Start a program through the image's launcher with posix_spawn (a vfork), the fast path of
     ``_child``: a fork of this interpreter costs ~1 ms more (page tables, copy-on-write faults,
-    Python's after-fork work). The agent's own fds are close-on-exec (PEP 446), so the program
+    Python's after-fork work). The init's own fds are close-on-exec (PEP 446), so the program
     inherits only the three pipes; the error pipe is passed by number and made inheritable just
     for the spawn."""
     cpu, mem, stack = lim.get("cpu"), lim.get("memory_mb"), lim.get("stack_mb")
@@ -338,12 +338,12 @@ def _spawn(cmd, cwd, env, stdin_r, out_w, err_w, errpipe_w, lim):
 def _run_python(argv, cwd, env):
     """Fork-server mode: run a Python script in this already-started interpreter (never returns).
 
-    The child is a fork of the agent that already dropped to the sandbox user; it rebinds the
-    standard streams to the run's pipes, forgets the agent's buffered input, and runs the script as
+    The child is a fork of the init that already dropped to the sandbox user; it rebinds the
+    standard streams to the run's pipes, forgets the init's buffered input, and runs the script as
     ``__main__`` the way ``python3 script.py`` would (sys.argv, sys.path[0], SystemExit codes,
     atexit handlers, non-daemon threads, tracebacks to stderr). Saves the interpreter start-up
     (tens of ms a run) without giving the program anything from another session: the host makes
-    the agent re-exec itself after every reset, so its memory holds only this session's requests
+    the init re-exec itself after every reset, so its memory holds only this session's requests
     (the program's own code and inputs; expected outputs never enter a submission's container).
     """
 
@@ -376,7 +376,7 @@ def _run_python(argv, cwd, env):
 
             tb = exc.__traceback__
             while tb is not None and tb.tb_frame.f_code.co_filename in ("<string>", "<frozen runpy>"):
-                tb = tb.tb_next  # hide the agent's and runpy's frames
+                tb = tb.tb_next  # hide the init's and runpy's frames
             traceback.print_exception(type(exc), exc, tb)
             code = 1
         try:
@@ -649,7 +649,7 @@ def op_put(req):
     return {}
 
 
-BOOT = binascii.hexlify(os.urandom(8)).decode()  # new for every agent process image (changes on re-exec)
+BOOT = binascii.hexlify(os.urandom(8)).decode()  # new for every init process image (changes on re-exec)
 OPS = {"run": op_run, "reset": op_reset, "get": op_get, "put": op_put,
        "ping": lambda req: {"pong": True, "boot": BOOT}}
 
@@ -666,7 +666,7 @@ def main():
 
     import gc
 
-    gc.freeze()  # fork-server children: the collector never walks (and copies) the agent's pages
+    gc.freeze()  # fork-server children: the collector never walks (and copies) the init's pages
     send({"ready": True, "pid": os.getpid()})
     for line in inp:
         if not line.strip():
@@ -675,7 +675,7 @@ def main():
         try:
             req = json.loads(line)
             resp = OPS[req["op"]](req)
-        except Exception as exc:  # noqa: BLE001 - the host gets the error, the agent lives on
+        except Exception as exc:  # noqa: BLE001 - the host gets the error, the init lives on
             resp = {"error": "%s: %s" % (type(exc).__name__, exc)}
             kill_all()
         resp["id"] = req.get("id") if isinstance(req, dict) else None
@@ -686,12 +686,12 @@ def main():
 
 
 def _reexec():
-    """Replace this agent by a fresh copy (same pid 1, same attached stdin/stdout).
+    """Replace this init by a fresh copy (same pid 1, same attached stdin/stdout).
 
     Done after a reset, so a fork-server child of the next session inherits a new interpreter's
     memory, never bytes (code, inputs, checker files) that an earlier session sent to this one.
-    The host needs no wait: its next request sits in the pipe until the new agent reads it, and the
-    new agent's ``ready`` line carries no request id, so the host skips it.
+    The host needs no wait: its next request sits in the pipe until the new init reads it, and the
+    new init's ``ready`` line carries no request id, so the host skips it.
     """
     with open("/proc/self/cmdline", "rb") as fh:
         argv = [a.decode() for a in fh.read().split(b"\0") if a]
