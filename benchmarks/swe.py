@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from m1gym.envs.swe import Grader, SWEAgentEnv, samples
-    from m1gym.envs.swe.images import shared_builder
+    from m1gym.envs.swe.image_builder import shared_builder
 
     insts = samples()
     inst = next(s for s in insts if s.sample == args.sample)

@@ -11,12 +11,15 @@ __version__ = "0.1.0"
 __all__ = ["Environment", "Score", "Task", "EnvSpec", "UnknownEnvError", "register", "make", "get_env",
            "list_envs", "reference_response", "__version__"]
 
-# Built-in environments register on import, so `gymnasium.make("m1gym/<name>-v0")` works after
-# `import m1gym`. Worker processes that only need one verifier set M1GYM_NO_AUTOLOAD=1 to start fast.
+# The built-in catalogue is registered by entry point (m1gym/catalogue.py): no env module, sympy or
+# torch is imported here; an env's module is imported when it is first made. Every env is also a
+# gymnasium id, registered as soon as gymnasium is imported (before or after m1gym), so
+# `gymnasium.make("m1gym/<name>-v0")` works after `import m1gym`. M1GYM_NO_AUTOLOAD=1 (set by
+# worker processes) leaves the gymnasium ids and the entry-point plugins out.
 if os.environ.get("M1GYM_NO_AUTOLOAD") != "1":
-    from .registry import _load_builtins
+    from .registry import _install_gym_view
 
-    _load_builtins()
+    _install_gym_view()
 
 
 def __getattr__(name: str):

@@ -20,9 +20,11 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
 
 from .core import Score, Task
-from .registry import KINDS, get_spec, make
+from .registry import KINDS, get_spec, load_imports, make
 
 #: wall-time bound for one scoring call, by env kind (sandbox scoring runs programs)
 TIME_BOUND_S = {"rule": 10.0, "sandbox": 120.0, "genrm": 120.0}
@@ -102,32 +104,32 @@ def _fingerprints(names: list[str], samples: int) -> dict[str, list[str]]:
     return out
 
 
-def _fingerprints_in_child(factories: dict[str, list[str]], samples: int) -> dict[str, list[str]]:
-    """Runs in the child: re-register envs that were registered at run time (not on import)."""
-    import importlib
+def _fingerprints_in_child(entries: dict[str, dict], samples: int, imports: list[str] | None = None
+                           ) -> dict[str, list[str]]:
+    """Runs in the child: import the user's modules as the parent did (``--import``), then
+    re-register envs that were registered at run time by a module of their own (a test module)."""
+    from .registry import _REGISTRY, load_imports, register
 
-    from .registry import _REGISTRY, _load_builtins, register
-
-    _load_builtins()
-    for name, (module, qualname, defaults) in factories.items():
+    load_imports(imports or [])
+    for name, entry in entries.items():
         if name not in _REGISTRY:
-            obj = importlib.import_module(module)
-            for part in qualname.split("."):
-                obj = getattr(obj, part)
-            register(name, obj, **defaults)
-    return _fingerprints(list(factories), samples)
+            entry = dict(entry)
+            del entry["name"]
+            register(name, entry.pop("entry_point"), **{**entry.pop("defaults"), **entry})
+    return _fingerprints(list(entries), samples)
 
 
-def _cross_process_fingerprints(names: list[str], samples: int, hashseed: str) -> dict[str, list[str]]:
-    specs = {n: get_spec(n) for n in names}
-    factories = {n: [s.factory.__module__, s.factory.__qualname__, s.defaults] for n, s in specs.items()}
+def _cross_process_fingerprints(names: list[str], samples: int, hashseed: str,
+                                imports: Sequence[str] = ()) -> dict[str, list[str]]:
+    entries = {n: get_spec(n).catalogue_entry() for n in names}
     code = ("import json,sys; from m1gym.checker import _fingerprints_in_child; "
-            "print(json.dumps(_fingerprints_in_child(json.loads(sys.argv[1]), int(sys.argv[2]))))")
-    # the child sees the same import path (envs defined in a script or test module resolve there too)
+            "print(json.dumps(_fingerprints_in_child(json.loads(sys.argv[1]), int(sys.argv[2]), "
+            "json.loads(sys.argv[3]))))")
+    # the child sees the same import path (envs defined in a test module resolve there too)
     path = os.pathsep.join(p for p in sys.path if p)
     env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": path}
-    proc = subprocess.run([sys.executable, "-c", code, json.dumps(factories), str(samples)], env=env,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(entries, default=list), str(samples),
+                           json.dumps(list(imports))], env=env, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise RuntimeError(f"subprocess failed: {proc.stderr.strip()[-500:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -251,8 +253,14 @@ def check_env(name: str, report: Report, samples: int = 5, probe_n: int = PROBE_
         probe_check(name, env, report, probe_n, mode_from=tasks)
 
 
-def check_envs(names: list[str], samples: int = 5, quick: bool = False, probe_n: int = PROBE_TASKS) -> Report:
-    """The contract over the named envs; ``probe_n=0`` leaves out the universal-answer probe."""
+def check_envs(names: list[str], samples: int = 5, quick: bool = False, probe_n: int = PROBE_TASKS,
+               imports: Sequence[str] = ()) -> Report:
+    """The contract over the named envs; ``probe_n=0`` leaves out the universal-answer probe.
+
+    ``imports``: the modules (names or .py paths) that register envs not built in, imported here
+    and again in the fresh processes of the cross-process determinism check (``--import``)."""
+    imports = [_absolute(i) for i in imports]
+    load_imports(imports)
     report = Report()
     for name in names:
         try:
@@ -261,11 +269,16 @@ def check_envs(names: list[str], samples: int = 5, quick: bool = False, probe_n:
             report.add(name, "check crashed", False, f"{type(exc).__name__}: {exc}"[:300])
     if not quick:
         procedural = [n for n in names if get_spec(n).procedural and not get_spec(n).multi_turn]
+        for n in [n for n in procedural if get_spec(n).entry_point.startswith("__main__:")]:
+            report.add(n, "cross-process determinism", False,
+                       "defined in the running script (__main__), which a fresh process cannot import: move "
+                       "it into a module and pass that with --import MODULE (check_envs(..., imports=[...]))")
+        procedural = [n for n in procedural if not get_spec(n).entry_point.startswith("__main__:")]
         if procedural:
             try:
                 here = _fingerprints(procedural, samples)
-                a = _cross_process_fingerprints(procedural, samples, "1")
-                b = _cross_process_fingerprints(procedural, samples, "2")
+                a = _cross_process_fingerprints(procedural, samples, "1", imports)
+                b = _cross_process_fingerprints(procedural, samples, "2", imports)
                 for n in procedural:
                     ok = here.get(n) == a.get(n) == b.get(n)
                     report.add(n, "cross-process determinism", ok, "PYTHONHASHSEED 1 and 2" if ok else "tasks differ")
@@ -273,3 +286,10 @@ def check_envs(names: list[str], samples: int = 5, quick: bool = False, probe_n:
                 for n in procedural:
                     report.add(n, "cross-process determinism", False, str(exc)[:300])
     return report
+
+
+def _absolute(module_or_path: str) -> str:
+    """A .py path made absolute (the check's child processes may not share the caller's cwd)."""
+    if module_or_path.endswith(".py") or os.sep in module_or_path:
+        return str(Path(module_or_path).expanduser().resolve())
+    return module_or_path

@@ -14,6 +14,8 @@ import json
 import sys
 from typing import Any, Sequence
 
+from .errors import UserError  # noqa: F401  (re-exported: ``m1gym.cli.UserError`` is the old home)
+
 #: subsystem CLI modules, added when present
 PLUGIN_MODULES = (
     "m1gym.envs.logic.cli",
@@ -23,13 +25,10 @@ PLUGIN_MODULES = (
     "m1gym.service.cli",
     "m1gym.integrations.cli",
     "m1gym.genrm.cli",
+    "m1gym.inference.cli",
     "m1gym.trainer.cli",
     "m1gym.curriculum.cli",
 )
-
-
-class UserError(Exception):
-    """An error the user can fix; printed as one line (the message names the fix)."""
 
 
 def _print_json(obj: Any) -> None:
@@ -38,9 +37,36 @@ def _print_json(obj: Any) -> None:
 
 # ---- envs ------------------------------------------------------------------------------------
 
+def _add_import_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--import", dest="imports", action="append", default=None, metavar="MODULE|FILE.py",
+                   help="import a module (a name importable from here, or a .py file) that registers your own "
+                        "envs; repeatable")
+
+
+def load_user_envs(args: argparse.Namespace) -> list[str]:
+    """Import the ``--import`` modules of a command (one clear line when one fails); their names."""
+    import traceback
+
+    from .registry import load_imports
+
+    imports = list(getattr(args, "imports", None) or [])
+    for text in imports:
+        try:
+            load_imports([text])
+        except Exception as exc:  # the user's module failed: say where, in one line
+            message = str(exc)
+            if not message.startswith("--import"):
+                frames = traceback.extract_tb(exc.__traceback__)
+                where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+                message = f"--import {text}: {type(exc).__name__}: {exc}{where}"
+            raise UserError(message) from None
+    return imports
+
+
 def cmd_envs_list(args: argparse.Namespace) -> int:
     from .registry import list_envs
 
+    load_user_envs(args)
     specs = list_envs(args.kind)
     if args.json:
         for s in specs:
@@ -49,7 +75,8 @@ def cmd_envs_list(args: argparse.Namespace) -> int:
     width = max((len(s.name) for s in specs), default=4)
     for s in specs:
         levels = f"{min(s.levels)}-{max(s.levels)}" if s.levels else "-"
-        print(f"{s.name:<{width}}  {s.kind:<7}  levels {levels:<5}  {s.description}")
+        turn = "[multi-turn] " if s.multi_turn else ""
+        print(f"{s.name:<{width}}  {s.kind:<7}  levels {levels:<5}  {turn}{s.description}")
     print(f"\n{len(specs)} environments")
     return 0
 
@@ -57,6 +84,7 @@ def cmd_envs_list(args: argparse.Namespace) -> int:
 def cmd_envs_show(args: argparse.Namespace) -> int:
     from .registry import get_spec
 
+    load_user_envs(args)
     spec = get_spec(args.name)
     info = spec.to_dict()
     if args.json:
@@ -69,8 +97,9 @@ def cmd_envs_show(args: argparse.Namespace) -> int:
 
 def cmd_envs_check(args: argparse.Namespace) -> int:
     from .checker import check_envs
-    from .registry import env_names
+    from .registry import env_names, get_spec
 
+    imports = load_user_envs(args)
     if args.all:
         names = env_names()
     elif args.names:
@@ -80,7 +109,9 @@ def cmd_envs_check(args: argparse.Namespace) -> int:
     if args.probe_tasks < 0:
         raise UserError(f"--probe-tasks must be >= 0, got {args.probe_tasks}")
     probe_n = 0 if args.no_probe else args.probe_tasks
-    report = check_envs(names, samples=args.samples, quick=args.quick, probe_n=probe_n)
+    for name in names:
+        get_spec(name)  # an unknown name is one clear line, before any work
+    report = check_envs(names, samples=args.samples, quick=args.quick, probe_n=probe_n, imports=imports)
     print(report.text())
     return 0 if report.ok else 1
 
@@ -89,6 +120,7 @@ def cmd_envs_probe(args: argparse.Namespace) -> int:
     from .probe import probe, probe_tasks
     from .registry import make
 
+    load_user_envs(args)
     env = make(args.name)
     if args.chance is not None and not 0 <= args.chance <= 1:
         raise UserError(f"--chance is a share of tasks between 0 and 1, got {args.chance}")
@@ -116,6 +148,7 @@ def cmd_envs_probe(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from .registry import make
 
+    load_user_envs(args)
     env = make(args.name)
     if not getattr(env, "procedural", True):
         raise UserError(f"{args.name} is a dataset environment; load tasks from a file instead of sampling")
@@ -191,6 +224,7 @@ def load_tasks_file(path: str):
 def cmd_score(args: argparse.Namespace) -> int:
     from .registry import get_env
 
+    load_user_envs(args)
     task = load_task_file(args.task)
     response = _read_text(args.response)
     name = args.name or task.env
@@ -215,9 +249,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 # ---- parser ----------------------------------------------------------------------------------
 
-def build_parser() -> argparse.ArgumentParser:
-    from .registry import module_exists
+def _plugin_exists(mod_name: str) -> bool:
+    """Is there such a CLI module? Checked on disk: ``find_spec`` would import its package first."""
+    from pathlib import Path
 
+    *package, leaf = mod_name.split(".")[1:]
+    return Path(__file__).parent.joinpath(*package, f"{leaf}.py").is_file()
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="m1gym", description="m1gym: verifiable RL environments, rewards and a CISPO trainer (the MiniMax-M1 recipe)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -227,10 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = esub.add_parser("list", help="list registered environments")
     p.add_argument("--kind", choices=["rule", "sandbox", "genrm"])
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    _add_import_option(p)
     p.set_defaults(func=cmd_envs_list)
     p = esub.add_parser("show", help="metadata of one environment")
     p.add_argument("name")
     p.add_argument("--json", action="store_true")
+    _add_import_option(p)
     p.set_defaults(func=cmd_envs_show)
     p = esub.add_parser("check", help="run the environment contract checks")
     p.add_argument("names", nargs="*")
@@ -240,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-probe", action="store_true", help="skip the universal-answer probe")
     p.add_argument("--probe-tasks", type=int, default=20,
                    help="tasks per env for the universal-answer probe (sandbox envs: at most 5)")
+    _add_import_option(p)
     p.set_defaults(func=cmd_envs_check)
     p = esub.add_parser("probe", help="score constant/degenerate answers on tasks: does any pass above chance?")
     p.add_argument("name")
@@ -248,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chance", type=float, default=None,
                    help="share of tasks a constant may pass (default: the env's chance_level, 0.05 unless declared)")
     p.add_argument("--json", action="store_true", help="the result as one JSON object")
+    _add_import_option(p)
     p.set_defaults(func=cmd_envs_probe)
 
     p = sub.add_parser("sample", help="generate tasks (JSON lines with --json)")
@@ -256,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--level", type=int, default=None)
     p.add_argument("--json", action="store_true")
+    _add_import_option(p)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("score", help="score a response to a task")
@@ -265,17 +310,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server", help="score through a running `m1gym serve` at this URL")
     p.add_argument("--token", help="bearer token for --server")
     p.add_argument("--json", action="store_true")
+    _add_import_option(p)
     p.set_defaults(func=cmd_score)
 
     for mod_name in PLUGIN_MODULES:
-        if module_exists(mod_name):
+        if _plugin_exists(mod_name):
             importlib.import_module(mod_name).add_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .core import TaskFormatError
-    from .registry import UnknownEnvError
+    from .registry import MultiTurnEnvError, UnknownEnvError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -286,8 +332,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(func(args) or 0)
-    except (UserError, UnknownEnvError, TaskFormatError) as exc:
-        print(f"m1gym: error: {exc}", file=sys.stderr)
+    except (UserError, UnknownEnvError, TaskFormatError, MultiTurnEnvError) as exc:
+        hint = ""
+        if isinstance(exc, UnknownEnvError) and hasattr(args, "imports") and not args.imports:
+            hint = (" An env registered in your own module needs that module: pass --import MODULE "
+                    "(a module name or a .py file).")
+        print(f"m1gym: error: {exc}{hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("m1gym: interrupted", file=sys.stderr)
@@ -297,8 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m m1gym.cli`: run the imported module's main, so plugins raising m1gym.cli.UserError
-    # raise the same class that main catches (this file as __main__ is a second module object)
+    # `python -m m1gym.cli`: run the imported module's main (this file as __main__ is a second
+    # module object; plugins and tests see m1gym.cli)
     from m1gym.cli import main as _main
 
     sys.exit(_main())

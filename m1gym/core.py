@@ -7,7 +7,6 @@ of (task, response): stateless, thread-safe, bounded in time, and it never raise
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import json
@@ -218,6 +217,8 @@ class Environment:
 
     async def ascore(self, task: Task, response: Any) -> Score:
         """Async scoring; CPU-bound envs run ``score`` in a thread, I/O-bound envs override this."""
+        import asyncio  # here, not at the top: importing asyncio costs more than the rest of m1gym
+
         return await asyncio.to_thread(self.score, task, response)
 
     def score_batch(self, tasks: Sequence[Task], responses: Sequence[Any]) -> list[Score]:
@@ -232,7 +233,7 @@ class Environment:
     def probe_responses(self, task: Task) -> dict[str, str]:
         """Constant and degenerate responses (label -> response) that must not score on this task;
         the universal-answer probe scores them. Override to add the env's own degenerate answers."""
-        from .probe import default_probe_responses
+        from .probe_answers import default_probe_responses
 
         return default_probe_responses(task, self.kind)
 

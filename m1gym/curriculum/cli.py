@@ -6,7 +6,7 @@ import json
 
 
 def cmd_filter(args) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
     from ..core import TaskFormatError
     from .config import PassFilterConfig
     from .filter import filter_tasks, read_tasks, sample_responses, write_tasks

@@ -139,8 +139,8 @@ class TransformersJudge:
 
     A transformers checkpoint (its own tokenizer and chat template) runs through ``generate``; an
     m1gym checkpoint (the directory holds ``m1gym_tokenizer.json``: the character tokenizer, not a
-    transformers one) is loaded with ``m1gym.inference.model.load_model`` and sampled by the trainer's
-    embedded engine, its top-5 alternatives computed as ``serve-model`` computes them."""
+    transformers one) is loaded with ``m1gym.inference.model.load_model`` and sampled by the embedded
+    rollout engine, its top-5 alternatives computed as ``serve-model`` computes them."""
 
     def __init__(self, path: str, device: str = "cpu"):
         import threading

@@ -52,7 +52,7 @@ class FlopModel:
 
 
 def m1_flop_model() -> FlopModel:
-    from ..inference.model import build_meta, count_params
+    from .model import build_meta, count_params
 
     model = build_meta("m1")
     cfg = model.config

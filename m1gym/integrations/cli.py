@@ -8,7 +8,7 @@ from typing import Any
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from m1gym.cli import UserError
+    from m1gym.errors import UserError
     from m1gym.integrations.export import ExportError, export
 
     try:

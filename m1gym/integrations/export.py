@@ -35,13 +35,13 @@ def tasks_for(env: str, n: int, seed: int = 0, level: Optional[int] = None,
               source: Optional[str] = None) -> tuple[list[Task], str]:
     """(tasks, where they came from): loaded from ``source`` (a file the env's loader reads, or Task
     JSON lines), generated (procedural envs), or the env's bundled examples (dataset envs)."""
-    from m1gym.registry import get_env
+    from m1gym.registry import get_env, get_spec
 
-    environment = get_env(env)
-    if not hasattr(environment, "make_task"):  # a multi-turn gymnasium env (swe/agent) makes no tasks
+    if get_spec(env).multi_turn:  # a multi-turn gymnasium env (swe/agent) makes no tasks
         raise ExportError(f"{env} is a multi-turn env with no tasks of its own: export the tasks it runs on "
                           "(swe/agent: `m1gym export swe/bugfix ...`; its TRL environment and OpenRLHF agent "
                           "take those rows)")
+    environment = get_env(env)
     if source:
         tasks = _load(environment, source)
         return tasks[:n] if n else tasks, f"loaded from {source}"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import os
 import socket
 import sys
 from typing import Any
+
+from ..config import help_action
 
 
 def add_commands(subparsers: Any) -> None:
@@ -16,7 +16,7 @@ def add_commands(subparsers: Any) -> None:
         description="Serve every registered environment over HTTP: /v1/envs, /v1/tasks, /v1/score, "
                     "/get_reward (OpenRLHF), /healthz, /metrics. See docs/service.md.")
     p.add_argument("--config", help="YAML file whose keys are the flag names (host, port, workers, ...); "
-                                    "flags given on the command line win")
+                                    "flags given on the command line win (--help-config lists them)")
     p.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1; 0.0.0.0 for all)")
     p.add_argument("--port", type=int, default=None, help="port (default 8000; 0 picks a free one and prints it)")
     p.add_argument("--workers", type=int, default=None,
@@ -37,71 +37,33 @@ def add_commands(subparsers: Any) -> None:
                    help="tasks from /v1/tasks kept for scoring by task_id (default 50000; 0 disables)")
     p.add_argument("--label-env", default=None,
                    help="env for bare-answer labels in /get_reward (e.g. a math env)")
-    p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--log-level", default=None, choices=["critical", "error", "warning", "info", "debug"],
+                   help="uvicorn's log level (default warning)")
+    p.add_argument("--help-config", action=help_action(service_config_help),
+                   help="print every setting (flag and YAML key) with its type, default and meaning, and exit")
     p.set_defaults(func=cmd_serve)
 
 
-def _load_yaml(path: str) -> dict[str, Any]:
-    from ..cli import UserError
+def service_config_help() -> str:
+    from .config import service_config_help as text
 
-    import yaml
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
-    except OSError as exc:
-        raise UserError(f"cannot read config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"config {path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"config {path} must be a mapping of flag names to values")
-    return {k.replace("-", "_"): v for k, v in data.items()}
+    return text()
 
 
 def build_config(args: argparse.Namespace):
-    from ..cli import UserError
-    from .app import ServiceConfig
+    """The service's settings from the flags over ``--config`` (see ``m1gym.service.config``)."""
+    from .config import load_service_config
 
-    names = {f.name for f in dataclasses.fields(ServiceConfig)}
-    values: dict[str, Any] = {}
-    if args.config:
-        raw = _load_yaml(args.config)
-        if "max_body_mb" in raw:
-            raw["max_body_bytes"] = int(float(raw.pop("max_body_mb")) * 1024 * 1024)
-        if "import" in raw:
-            raw["imports"] = raw.pop("import")
-        unknown = sorted(set(raw) - names)
-        if unknown:
-            raise UserError(f"config {args.config}: unknown key(s) {unknown}; known: {sorted(names)}")
-        values.update(raw)
     flags = {"host": args.host, "port": args.port, "workers": args.workers, "ray": args.ray,
-             "ray_actor_cpus": args.ray_actor_cpus, "item_timeout": args.item_timeout,
-             "max_batch": args.max_batch, "max_queue": args.max_queue, "label_env": args.label_env,
-             "task_cache": args.task_cache,
-             "token": args.token if args.token is not None else None}
-    values.update({k: v for k, v in flags.items() if v is not None})
-    if args.max_body_mb is not None:
-        values["max_body_bytes"] = int(args.max_body_mb * 1024 * 1024)
-    if args.imports:
-        values["imports"] = tuple(values.get("imports") or ()) + tuple(args.imports)
-    if isinstance(values.get("imports"), (list, str)):
-        v = values["imports"]
-        values["imports"] = (v,) if isinstance(v, str) else tuple(v)
-    if not values.get("token") and os.environ.get("M1GYM_TOKEN"):
-        values["token"] = os.environ["M1GYM_TOKEN"]
-    config = ServiceConfig(**values)
-    for name in ("workers", "max_batch", "max_queue", "max_body_bytes"):
-        if int(getattr(config, name)) < 1:
-            raise UserError(f"--{name.replace('_', '-')} must be at least 1")
-    if config.item_timeout <= 0:
-        raise UserError("--item-timeout must be positive (seconds)")
-    if not 0 <= int(config.port) < 65536:
-        raise UserError(f"--port {config.port} is out of range (0-65535)")
-    return config
+             "ray_actor_cpus": args.ray_actor_cpus, "token": args.token, "item_timeout": args.item_timeout,
+             "max_batch": args.max_batch, "max_body_mb": args.max_body_mb, "max_queue": args.max_queue,
+             "imports": args.imports, "task_cache": args.task_cache, "label_env": args.label_env,
+             "log_level": args.log_level}
+    return load_service_config(args.config, flags)  # a ConfigError is a UserError: one line, exit 2
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    from ..cli import UserError
+    from ..errors import UserError
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -118,7 +80,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
 
     config = build_config(args)
     try:
@@ -154,7 +116,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = create_app(config, on_ready=ready)
     except Exception as exc:  # a broken --import module
         raise UserError(f"--import failed: {type(exc).__name__}: {exc}") from None
-    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False,
+    server = uvicorn.Server(uvicorn.Config(app, log_level=config.log_level, access_log=False,
                                            timeout_graceful_shutdown=5, lifespan="on"))
     server.run(sockets=[sock])
     if not server.started:

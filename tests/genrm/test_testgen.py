@@ -8,7 +8,7 @@ import pytest
 from m1gym.envs.code.judge import Judge as CodeJudge
 from m1gym.envs.code.problem import Problem
 from m1gym.genrm import HTTPJudge
-from m1gym.genrm.testgen import TestGenerationError, generate_tests, parse_inputs
+from m1gym.envs.code.testgen import TestGenerationError, generate_tests, parse_inputs
 
 from openai_stub import StubOpenAIServer
 

@@ -37,7 +37,7 @@ def swe_grader():
     """A SWE grader on the real Docker daemon with the bundled samples' images (skips without Docker,
     fails under CI=true)."""
     from m1gym.envs.swe import Grader, samples
-    from m1gym.envs.swe.images import ImageBuilder
+    from m1gym.envs.swe.image_builder import ImageBuilder
     from m1gym.sandbox.testing import require_docker
 
     sb = require_docker(pool=False)

@@ -5,7 +5,7 @@ this process leaves no labelled container behind."""
 import pytest
 
 from m1gym.envs.swe import Grader, samples
-from m1gym.envs.swe.images import ImageBuilder
+from m1gym.envs.swe.image_builder import ImageBuilder
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +46,7 @@ def no_leftover_containers():
     """After the session: no labelled container owned by this process is left."""
     yield
     try:
-        from m1gym.sandbox.docker_sandbox import connect
+        from m1gym.sandbox.docker_client import connect
         from m1gym.sandbox.testing import own_containers
 
         client = connect(timeout=10)

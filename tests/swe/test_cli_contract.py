@@ -12,8 +12,9 @@ import pytest
 
 from m1gym.checker import check_envs
 from m1gym.cli import main
-from m1gym.envs.swe.images import (LAYER_LABEL, RECIPE_LABEL, _docker_build, _labels, prune, swe_images,
-                                   tools_tag)
+from m1gym.envs.swe.image_builder import _docker_build
+from m1gym.envs.swe.image_prune import prune, swe_images
+from m1gym.envs.swe.images import LAYER_LABEL, RECIPE_LABEL, _labels, tools_tag
 
 pytestmark = pytest.mark.docker
 

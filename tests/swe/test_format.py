@@ -13,9 +13,10 @@ from m1gym.envs.swe import Instance, load_instances, parse_action, samples
 from m1gym.envs.swe.agent import ActionError
 from m1gym.envs.swe.envs import SWELocalizeEnv, parse_locations
 from m1gym.envs.swe.grading import junit_key, parse_junit, status_of, build_test_command
-from m1gym.envs.swe.images import image_for, instance_tag, prepare_repo
+from m1gym.envs.swe.images import image_for, instance_tag
 from m1gym.envs.swe.patches import (extract_patch, gold_locations, is_test_path, parse_patch, touched_functions,
                                     touched_paths)
+from m1gym.envs.swe.repo_source import prepare_repo
 
 SWE_FIELDS = {"instance_id", "repo", "base_commit", "problem_statement", "patch", "test_patch", "FAIL_TO_PASS",
               "PASS_TO_PASS", "version", "environment_setup_commit"}
@@ -95,7 +96,7 @@ def test_prompt_hides_gold_and_test_patch():
 
 
 def _base_text(inst):
-    from m1gym.envs.swe.instance import base_files
+    from m1gym.envs.swe.repo_source import base_files
 
     return "\n".join(base_files(inst).values())
 

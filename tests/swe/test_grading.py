@@ -9,7 +9,8 @@ import m1gym
 from m1gym.cli import main
 from m1gym.envs.swe import Instance, samples
 from m1gym.envs.swe.grading import Workspace
-from m1gym.envs.swe.images import ImageBuilder, ImageError, instance_tag
+from m1gym.envs.swe.image_builder import ImageBuilder
+from m1gym.envs.swe.images import ImageError, instance_tag
 
 pytestmark = pytest.mark.docker
 
@@ -18,7 +19,7 @@ def _diff(inst, path, old, new):
     """A git-style patch replacing ``old`` by ``new`` in the sample's file (built from the shipped repo)."""
     import difflib
 
-    from m1gym.envs.swe.instance import base_files
+    from m1gym.envs.swe.repo_source import base_files
 
     src = base_files(inst)[path]
     assert old in src, (path, old)
@@ -173,7 +174,7 @@ def test_no_history_past_base_for_a_swe_bench_clone(tmp_path, builder, docker_cl
     """A SWE-bench-style instance built from a local clone whose history goes past the base commit."""
     inst = by_name_sample("statlib")
     clone = tmp_path / "m1gym__statlib"
-    from m1gym.envs.swe.images import SAMPLE_GIT_ENV, _git, prepare_repo
+    from m1gym.envs.swe.repo_source import SAMPLE_GIT_ENV, _git, prepare_repo
 
     prepare_repo(inst, clone)
     subprocess.run(["git", "apply"], input=inst.patch, text=True, cwd=clone, check=True)

@@ -11,7 +11,7 @@ import pytest
 
 import m1gym
 from m1gym.envs.swe.grading import Workspace
-from m1gym.envs.swe.instance import base_files
+from m1gym.envs.swe.repo_source import base_files
 
 pytestmark = pytest.mark.docker
 

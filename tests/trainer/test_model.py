@@ -117,7 +117,7 @@ def test_char_tokenizer_roundtrip():
 
 
 def test_flops_ratio_matches_figure():
-    from m1gym.trainer.flops import FIGURE_1, deepseek_r1_flop_model, m1_flop_model, parse_length
+    from m1gym.inference.flops import FIGURE_1, deepseek_r1_flop_model, m1_flop_model, parse_length
 
     m1, r1 = m1_flop_model(), deepseek_r1_flop_model()
     for L, fig in FIGURE_1.items():

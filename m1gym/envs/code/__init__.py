@@ -1,22 +1,34 @@
 """Competitive-programming environments ``code/<set>``, judged in the Docker sandbox.
 
 Every problem set shipped under ``data/`` registers as ``code/<set>`` (``code/m1gym``: problems
-written for this project). Datasets in common formats load with ``m1gym.envs.code.loaders``.
+written for this project; the registration is at the bottom of env.py). Datasets in common formats
+load with ``m1gym.envs.code.loaders``. Importing this package imports nothing else: the names
+below are imported when first used.
 """
 
 from __future__ import annotations
 
-from ...registry import register
-from .env import CodeEnv, extract_code
-from .judge import Judge, JudgeInputError, JudgeResult
-from .problem import Problem, ProblemFormatError
-from .problems import builtin_sets, load_builtin_set
+import importlib
+from typing import Any
+
+#: the modules that register code envs
+ENV_MODULES = (f"{__name__}.env",)
+
+_EXPORTS = {"CodeEnv": ".env", "extract_code": ".env", "Judge": ".judge", "JudgeResult": ".judge",
+            "JudgeInputError": ".judge", "Problem": ".problem", "ProblemFormatError": ".problem",
+            "builtin_sets": ".problems", "load_builtin_set": ".problems"}
 
 __all__ = ["CodeEnv", "Judge", "JudgeResult", "JudgeInputError", "Problem", "ProblemFormatError", "extract_code",
            "load_builtin_set"]
 
-for _set in builtin_sets():
-    _levels = sorted({int(p.level) for p in load_builtin_set(_set)})
-    if _levels:
-        register(f"code/{_set}", CodeEnv, kind="sandbox", levels=_levels, problem_set=_set,
-                 description=f"competitive programming: the {_set} problem set, judged in the Docker sandbox")
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def _user_error(msg: str) -> Exception:
-    from ...cli import UserError
+    from ...errors import UserError
 
     return UserError(msg)
 
@@ -88,8 +88,8 @@ def cmd_verify(args) -> int:
 def cmd_gen_tests(args) -> int:
     """LLM-written tests: the judge proposes inputs, the reference solution computes outputs."""
     from ...genrm import HTTPJudge
-    from ...genrm.testgen import TestGenerationError, generate_tests
     from .problem import Problem, ProblemFormatError
+    from .testgen import TestGenerationError, generate_tests
 
     try:
         problem = Problem.from_dict(json.loads(Path(args.problem_file).read_text()))

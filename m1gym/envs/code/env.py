@@ -134,11 +134,11 @@ class CodeEnv(Environment):
         return Score(reward=0.0, correct=False, format_ok=True, reason=result.summary(), details=details)
 
     def probe_responses(self, task: Task) -> dict[str, str]:
-        """The universal-answer probe's constants (m1gym/probe.py) plus programs that do nothing
+        """The universal-answer probe's constants (m1gym/probe_answers.py) plus programs that do nothing
         useful whatever the input, in the task's mode: for stdio a program that prints nothing,
         exits 0, or prints its input back (Python and C++); for call-based problems a function
         that returns None, 0, an empty list, or its first argument."""
-        from ...probe import default_probe_responses
+        from ...probe_answers import default_probe_responses
 
         out = default_probe_responses(task, "rule")
         answer = task.answer if isinstance(task.answer, dict) else {}
@@ -170,3 +170,18 @@ class CodeEnv(Environment):
         if code is not None:
             return reference_response(f"\n```cpp\n{code.rstrip()}\n```\n")
         raise ValueError(f"problem {problem.id} ships no reference solution")
+
+
+def _register_builtin_sets() -> None:
+    """Every problem set shipped under ``data/`` as ``code/<set>`` (``code/m1gym``: this project's)."""
+    from ...registry import register
+    from .problems import builtin_sets, load_builtin_set
+
+    for problem_set in builtin_sets():
+        levels = sorted({int(p.level) for p in load_builtin_set(problem_set)})
+        if levels:
+            register(f"code/{problem_set}", CodeEnv, kind="sandbox", levels=levels, problem_set=problem_set,
+                     description=f"competitive programming: the {problem_set} problem set, judged in the Docker sandbox")
+
+
+_register_builtin_sets()

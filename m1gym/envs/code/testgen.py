@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .judges import Judge, JudgeUnavailable
+from ...genrm.judges import Judge, JudgeUnavailable
 
 MAX_INPUT_BYTES = 64 * 1024
 
@@ -70,8 +70,8 @@ def propose_inputs(judge: Judge, problem: Any, n: int) -> list[str]:
 def generate_tests(problem: Any, judge: Judge, n: int = 10, *, sandbox: Any = None, language: str = "python",
                    replace: bool = False) -> tuple[Any, TestGenReport]:
     """A copy of ``problem`` with the new tests appended (or replacing the old with ``replace``)."""
-    from ..envs.code.judge import Judge as CodeJudge
-    from ..envs.code.problem import Problem
+    from .judge import Judge as CodeJudge
+    from .problem import Problem
 
     if problem.mode != "stdio":
         raise TestGenerationError(f"problem {problem.id!r} is call-based; test generation supports stdio problems")
@@ -102,8 +102,8 @@ def generate_tests(problem: Any, judge: Judge, n: int = 10, *, sandbox: Any = No
     with judge_.sandbox.session(limits) as sess:
         if language == "cpp":
             sess.put({"main.cpp": reference})
-            from ..envs.code.judge import COMPILE_LIMITS
-            from ..sandbox.image import cxx_command
+            from ...sandbox.image import cxx_command
+            from .judge import COMPILE_LIMITS
 
             cr = sess.run(cxx_command("main.cpp", "main"), limits=COMPILE_LIMITS)
             if not cr.ok:

@@ -1,3 +1,7 @@
-"""General-domain tasks: instruction following (rule-checked) and GenRM-judged tasks."""
+"""General-domain tasks: instruction following (rule-checked) and GenRM-judged tasks.
 
-from . import instructions, judged  # noqa: F401
+Importing this package imports neither module; each registers its envs at its bottom.
+"""
+
+#: the modules that register general envs
+ENV_MODULES = (f"{__name__}.instructions", f"{__name__}.judged")

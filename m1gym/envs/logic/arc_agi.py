@@ -154,7 +154,7 @@ class ArcAgi(LogicTask):
         4: {"min_size": 6, "max_size": 9, "colours": 6, "stages": 4, "demos": 3, "max_demos": 6},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         if not 1 <= k.stages <= 4:
             raise ValueError("arc_agi: stages must be 1..4")
         if not 1 <= k.colours <= 9 or not 2 <= k.min_size <= k.max_size <= 15 or not 1 <= k.demos <= k.max_demos:

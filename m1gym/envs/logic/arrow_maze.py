@@ -63,7 +63,7 @@ class ArrowMaze(LogicTask):
         4: {"h": 9, "w": 9, "number_rate": 0.15, "prefill": 0.08},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         h, w = k.h, k.w
         if h < 2 or w < 2 or not 0 < k.number_rate < 1 or not 0 <= k.prefill < 1:
             raise ValueError(f"arrow_maze: need h, w >= 2, 0 < number_rate < 1, 0 <= prefill < 1, got {k}")

@@ -13,7 +13,7 @@ A task module holds only its puzzle logic:
         Knobs = Knobs
         level_table = {0: {"n": 4}, 1: {...}, ...}
 
-        def make_puzzle(self, rng, knobs) -> dict: ...      # JSON-able; re-solved before return
+        def build(self, rng, knobs) -> dict: ...            # JSON-able; re-solved before return
         def prompt(self, puzzle) -> str: ...                # rules, format example (no answer tag text)
         def check(self, puzzle, answer: str) -> Score: ...  # rule check; raise AnswerParseError on junk
         def solution_text(self, puzzle) -> str: ...        # the reference answer as the model writes it
@@ -71,8 +71,16 @@ class LogicTask(Environment):
     default_level: ClassVar[int] = 0
 
     # ---- to implement in task modules ---------------------------------------------------------
+    def build(self, rng: random.Random, knobs: Any) -> dict[str, Any]:
+        """One puzzle (a JSON-able dict) drawn from the instance's private ``rng`` at these knobs:
+        the name ``MathFamily.build`` has too. ``make_puzzle``, its name before, still works."""
+        if type(self).make_puzzle is not LogicTask.make_puzzle:
+            return self.make_puzzle(rng, knobs)
+        raise NotImplementedError(f"{type(self).__name__} must implement build(rng, knobs)")
+
     def make_puzzle(self, rng: random.Random, knobs: Any) -> dict[str, Any]:
-        raise NotImplementedError
+        """The older name of ``build``: a task that defines it instead is built with it."""
+        return self.build(rng, knobs)
 
     def prompt(self, puzzle: dict[str, Any]) -> str:
         raise NotImplementedError
@@ -115,7 +123,7 @@ class LogicTask(Environment):
         level = self.default_level if level is None else int(level)
         k = self.knobs_for(level, **knobs)
         rng = self.rng(seed, level, json.dumps(knobs, sort_keys=True))
-        puzzle = self.make_puzzle(rng, k)
+        puzzle = self.build(rng, k)
         meta = {"level": level, "knobs": dataclasses.asdict(k), "seed": seed, "task": self.task_name,
                 "source": "m1gym"}
         key = f"{seed}|{level}|{json.dumps(knobs, sort_keys=True)}"

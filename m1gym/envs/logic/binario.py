@@ -171,7 +171,7 @@ class Binario(LogicTask):
         4: {"n": 10, "mask_rate": 0.72, "no_solution_rate": 0.15},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.n
         sol = None
         for _ in range(50):

@@ -141,7 +141,7 @@ class BooleanExpressions(LogicTask):
         4: {"depth": 5, "n_options": 8, "arith_terms": 3, "not_chain": 3, "max_chars": 480},
     }
 
-    def make_puzzle(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
         n = min(knobs.n_options, len(LABELS))
         for _ in range(200):
             exprs: list[str] = []

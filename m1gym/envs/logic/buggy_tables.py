@@ -104,7 +104,7 @@ class BuggyTables(LogicTask):
             "stats": "mean,median", "columns": "revenue", "bug_rate": 0.3},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
         for _ in range(MAX_GENERATION_ATTEMPTS):
             bugs = sorted(rng.sample(k.bug_types.split(","), k.n_bugs))
             ids = rng.sample(range(100, 1000), k.rows)

@@ -136,7 +136,7 @@ class Calcudoko(LogicTask):
         4: {"n": 8, "max_cage": 3, "ops": "+-*/"},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.n
         units = latin_units(n)
         sol = random_fill(n * n, n, units, rng)

@@ -58,7 +58,7 @@ class Campsite(LogicTask):
         4: {"h": 10, "w": 10, "density": 0.19},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         h, w = k.h, k.w
         if h < 2 or w < 2 or not 0 < k.density <= 0.3:
             raise ValueError(f"campsite: need h, w >= 2 and 0 < density <= 0.3, got {k}")

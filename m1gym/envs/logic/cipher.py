@@ -143,7 +143,7 @@ class Cipher(LogicTask):
         4: {"types": "affine,vigenere,rail_fence,columnar", "stages": 2, "key_len": 5, "words": 6},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
         types = k.types.split(",")
         for _ in range(MAX_GENERATION_ATTEMPTS):
             stages = []

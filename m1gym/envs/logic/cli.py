@@ -7,7 +7,7 @@ import sys
 
 
 def _user_error(msg: str) -> Exception:
-    from ...cli import UserError
+    from ...errors import UserError
 
     return UserError(msg)
 

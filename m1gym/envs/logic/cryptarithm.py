@@ -82,7 +82,7 @@ class Cryptarithm(LogicTask):
         4: {"n_operands": 4, "digits": 4, "ops": "+-*", "mul_digits": 3},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
         for _ in range(MAX_GENERATION_ATTEMPTS):
             ops = [rng.choice(k.ops) for _ in range(k.n_operands - 1)]
             nums = [rng.randint(10 ** (k.digits - 1), 10 ** k.digits - 1)]

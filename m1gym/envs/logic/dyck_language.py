@@ -40,7 +40,7 @@ class DyckLanguage(LogicTask):
         4: {"n_types": 4, "length": 52, "fill": 11, "p_open": 0.62},
     }
 
-    def make_puzzle(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
         length = knobs.length + rng.choice((-2, 0, 0, 2))
         fill = max(1, knobs.fill + rng.choice((-1, 0, 0, 1)))
         prefix_len = length - fill

@@ -66,7 +66,7 @@ class DyckLanguageErrors(LogicTask):
         4: {"n_types": 4, "n_pairs": 24, "p_valid": 0.15, "n_corruptions": 3, "subtle": True},
     }
 
-    def make_puzzle(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
         kinds = D.openers(knobs.n_types)
         valid = rng.random() < knobs.p_valid
         for _ in range(100):

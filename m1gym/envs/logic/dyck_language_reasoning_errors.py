@@ -78,7 +78,7 @@ class DyckLanguageReasoningErrors(LogicTask):
         4: {"n_types": 4, "n_pairs": 18, "n_errors": 4, "p_none": 0.1, "p_unbalanced": 0.35},
     }
 
-    def make_puzzle(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
         kinds = D.openers(knobs.n_types)
         seq = D.random_balanced(rng, knobs.n_pairs, kinds, p_open=0.55)
         if rng.random() < knobs.p_unbalanced:

@@ -72,7 +72,7 @@ class Futoshiki(LogicTask):
         4: {"n": 8, "signs": 22, "givens": 0},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.n
         units = latin_units(n)
         sol = random_fill(n * n, n, units, rng)

@@ -117,7 +117,7 @@ class GameOf24(LogicTask):
         4: {"n_numbers": 5, "pool_max": 25, "target": 0, "target_lo": 50, "target_hi": 400},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
         for _ in range(MAX_GENERATION_ATTEMPTS):
             numbers = [rng.randint(1, k.pool_max) for _ in range(k.n_numbers)]
             if k.n_numbers <= 4:

@@ -84,7 +84,7 @@ class GoodsExchange(LogicTask):
         4: {"n_people": 8, "n_ops": 24, "p_indirect": 0.5, "p_rotate": 0.2},
     }
 
-    def make_puzzle(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
         n = min(knobs.n_people, len(PEOPLE))
         if n < 2:
             raise GenerationError("goods_exchange needs at least 2 people")

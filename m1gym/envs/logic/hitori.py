@@ -92,7 +92,7 @@ class Hitori(LogicTask):
         4: {"n": 9, "density": 0.3},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.n
         if n < 3 or not 0 < k.density <= 0.35:
             raise ValueError(f"hitori: need n >= 3 and 0 < density <= 0.35, got {k}")

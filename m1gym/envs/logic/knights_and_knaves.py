@@ -82,7 +82,7 @@ class KnightsAndKnaves(LogicTask):
         4: {"people": 8, "depth": 3, "ops": "not,and,or,iff,imp"},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
         ops = k.ops.split(",")
         n = k.people
 

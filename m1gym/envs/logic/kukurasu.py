@@ -49,7 +49,7 @@ class Kukurasu(LogicTask):
         4: {"h": 8, "w": 8, "fill_prob": 0.35},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         while True:  # an empty grid would make the all-zero answer trivially right
             sol = [[1 if rng.random() < k.fill_prob else 0 for _ in range(k.w)] for _ in range(k.h)]
             if any(map(any, sol)):

@@ -51,7 +51,7 @@ class LightUp(LogicTask):
         4: {"h": 10, "w": 10, "wall_ratio": 0.17, "numbered_ratio": 0.55},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         h, w = k.h, k.w
         if h < 2 or w < 2 or not 0 < k.wall_ratio < 0.6 or not 0 <= k.numbered_ratio <= 1:
             raise ValueError(f"light_up: need h, w >= 2, 0 < wall_ratio < 0.6, 0 <= numbered_ratio <= 1, got {k}")

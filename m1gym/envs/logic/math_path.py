@@ -49,7 +49,7 @@ class MathPath(LogicTask):
         4: {"n_operands": 5, "max_digits": 3, "ops": "+-*/", "n_masks": 7, "brackets": True, "mask_result": True},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
         for _ in range(MAX_GENERATION_ATTEMPTS):
             nums = [str(rng.randint(1, 10 ** rng.randint(1, k.max_digits) - 1)) for _ in range(k.n_operands)]
             ops = [rng.choice(k.ops) for _ in range(k.n_operands - 1)]

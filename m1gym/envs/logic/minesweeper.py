@@ -183,7 +183,7 @@ class Minesweeper(LogicTask):
         4: {"h": 10, "w": 10, "density": 0.2, "reveal": 0.5, "min_forced": 4, "need_deep": True},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         h, w = k.h, k.w
         if h < 2 or w < 2 or not 0 < k.density < 0.5 or not 0 < k.reveal <= 1:
             raise ValueError(f"minesweeper: need h, w >= 2, 0 < density < 0.5, 0 < reveal <= 1, got {k}")

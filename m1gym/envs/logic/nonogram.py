@@ -159,7 +159,7 @@ class Nonogram(LogicTask):
         4: {"h": 12, "w": 12, "density": 0.5},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         for _ in range(500):
             sol = [[1 if rng.random() < k.density else 0 for _ in range(k.w)] for _ in range(k.h)]
             if not any(map(any, sol)):

@@ -56,7 +56,7 @@ class Norinori(LogicTask):
         4: {"n": 10, "region_size": 7.0},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.n
         n_regions = max(2, round(n * n / k.region_size)) if k.region_size > 0 else 0
         if n < 2 or not 2 <= n_regions <= len(LETTERS) or k.region_size < 3:

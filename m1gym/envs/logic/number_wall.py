@@ -39,7 +39,7 @@ class NumberWall(LogicTask):
         4: {"n": 10, "max_island": 7, "island_rate": 0.1},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.n
         if n < 2 or k.max_island < 1 or not 0 < k.island_rate <= 1:
             raise ValueError(f"number_wall: need n >= 2, max_island >= 1, 0 < island_rate <= 1, got {k}")

@@ -64,7 +64,7 @@ class Numbrix(LogicTask):
         4: {"n": 7, "givens_rate": 0.22},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.n
         path = random_path(n, rng)
         sol = [[0] * n for _ in range(n)]

@@ -69,7 +69,7 @@ class ObjectCounting(LogicTask):
         4: {"n_items": 15, "max_count": 6, "n_distractors": 5, "n_events": 5},
     }
 
-    def make_puzzle(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
         cats = sorted(CATEGORIES)
         target = rng.choice(cats)
         pool = [(c, noun) for c in cats for noun in CATEGORIES[c]]

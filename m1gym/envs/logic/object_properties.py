@@ -127,7 +127,7 @@ class ObjectProperties(LogicTask):
         used.add(noun)
         return {"noun": noun, **{f: rng.choice(FEATURES[f]) for f in FEATURE_ORDER}}
 
-    def make_puzzle(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
         used: set[str] = set()
         start = [self._new(rng, used) for _ in range(knobs.n_objects)]
         objs = {o["noun"]: dict(o) for o in start}

@@ -120,7 +120,7 @@ class Operation(LogicTask):
         4: {"n_symbols": 4, "depth": 4, "cond_prob": 0.8, "division": True, "leaf_max": 12},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
         n_formulas = len(_FORMULAS) + (len(_DIV_FORMULAS) if k.division else 0)
         for _ in range(MAX_GENERATION_ATTEMPTS):
             symbols = rng.sample(SYMBOLS, k.n_symbols)

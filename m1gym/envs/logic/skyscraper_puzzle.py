@@ -128,7 +128,7 @@ class SkyscraperPuzzle(LogicTask):
         4: {"n": 7, "clue_density": 0.6, "givens": 0},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.n
         units = latin_units(n)
         sol = random_fill(n * n, n, units, rng)

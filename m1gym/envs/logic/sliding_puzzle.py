@@ -258,7 +258,7 @@ class SlidingPuzzle(LogicTask):
         4: {"size": 4, "min_opt": 24, "max_opt": 30, "unsolvable_rate": 0.1},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.size
         if n not in (3, 4):
             raise ValueError("sliding_puzzle: size must be 3 or 4")

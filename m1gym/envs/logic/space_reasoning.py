@@ -98,7 +98,7 @@ class SpaceReasoning(LogicTask):
         4: {"items": 11, "unknown_items": 3, "size": 10, "waypoints": 5, "shuffle": True, "p_unknown": 0.3},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
         for _ in range(MAX_GENERATION_ATTEMPTS):
             names = rng.sample(ITEMS, k.items + k.unknown_items)
             located, hidden = names[:k.items], sorted(names[k.items:])

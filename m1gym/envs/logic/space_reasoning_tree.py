@@ -57,7 +57,7 @@ class SpaceReasoningTree(LogicTask):
         4: {"nodes": 36, "max_children": 5},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         names = [f"{c} {n}" for c in COLOURS for n in NOUNS]
         for _ in range(200):
             items = rng.sample(names, k.nodes)

@@ -94,7 +94,7 @@ class StarPlacementPuzzle(LogicTask):
         4: {"n": 10, "k": 2},
     }
 
-    def make_puzzle(self, rng: random.Random, kn: Knobs) -> dict:
+    def build(self, rng: random.Random, kn: Knobs) -> dict:
         n, k = kn.n, kn.k
         if k not in (1, 2) or not (4 if k == 1 else 6) <= n <= len(LETTERS):
             raise ValueError(f"star_placement_puzzle: need k in (1, 2) and {4 if k == 1 else 6} <= n <= "

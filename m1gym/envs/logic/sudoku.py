@@ -45,7 +45,7 @@ class Sudoku(LogicTask):
         4: {"box_h": 3, "box_w": 3, "givens": 22},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.box_h * k.box_w
         units = sudoku_units(k.box_h, k.box_w)
         sol = random_fill(n * n, n, units, rng)

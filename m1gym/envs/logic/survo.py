@@ -45,7 +45,7 @@ class Survo(LogicTask):
         4: {"h": 6, "w": 6, "blanks": 17, "max_value": 50},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         sol = [[rng.randint(1, k.max_value) for _ in range(k.w)] for _ in range(k.h)]
         cells = [(r, c) for r in range(k.h) for c in range(k.w)]
         hidden = set(rng.sample(cells, k.blanks))

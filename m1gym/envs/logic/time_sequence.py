@@ -89,7 +89,7 @@ class TimeSequence(LogicTask):
         4: {"people": 7, "blocks": 4, "grid": 5, "step": 10, "rule_prob": 0.9, "durations": "20,35,50,70"},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
         for _ in range(MAX_GENERATION_ATTEMPTS):
             names = rng.sample(PEOPLE, k.people)
             busy: dict[str, list[list[int]]] = {}

@@ -116,7 +116,7 @@ class WebOfLies(LogicTask):
             "shuffle": True},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, k: Knobs) -> dict[str, Any]:
         kinds = k.kinds.split(",")
         for _ in range(MAX_GENERATION_ATTEMPTS):
             n = k.people

@@ -58,7 +58,7 @@ class WordSorting(LogicTask):
         4: {"n_words": 28, "n_front": 26, "shared": 0.55, "max_syll": 3},
     }
 
-    def make_puzzle(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
         words = W.draw_words(rng, knobs.n_words, knobs.shared, knobs.max_syll)
         front = W.pick_front(rng, words, knobs.n_front)
         alphabet = W.make_alphabet(rng, front)

@@ -57,7 +57,7 @@ class WordSortingMistake(LogicTask):
         4: {"n_words": 16, "n_front": 26, "shared": 0.55, "p_mistake": 0.8, "subtle": True},
     }
 
-    def make_puzzle(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
+    def build(self, rng: random.Random, knobs: Knobs) -> dict[str, Any]:
         words = W.draw_words(rng, knobs.n_words, knobs.shared)
         front = W.pick_front(rng, words, knobs.n_front)
         alphabet = W.make_alphabet(rng, front)

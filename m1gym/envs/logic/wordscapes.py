@@ -137,7 +137,7 @@ class Wordscapes(LogicTask):
         4: {"h": 11, "w": 11, "n_words": 11, "hint_rate": 0.0},
     }
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         h, w = k.h, k.w
         if h < 4 or w < 4 or k.n_words < 2:
             raise ValueError(f"wordscapes: need h, w >= 4 and n_words >= 2, got {k}")

@@ -216,7 +216,7 @@ class ZebraPuzzle(LogicTask):
             return {"kind": kind, "x": x, "y": y}
         return {"kind": "at", "x": x, "house": pa}
 
-    def make_puzzle(self, rng: random.Random, k: Knobs) -> dict:
+    def build(self, rng: random.Random, k: Knobs) -> dict:
         n = k.houses
         attrs = ["name"] + sorted(rng.sample([a for a in ATTRIBUTES if a != "name"], k.attributes - 1))
         values = {a: sorted(rng.sample(ATTRIBUTES[a], n)) for a in attrs}

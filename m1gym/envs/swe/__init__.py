@@ -1,34 +1,41 @@
 """Software-engineering tasks in Docker sandboxes (SWE-bench's instance format).
 
-Registered here:
+Registered (at the bottom of envs.py and agent.py):
     swe/bugfix    single turn: a patch that resolves the issue (graded by the repository's tests)
     swe/localize  single turn: the files and functions the fix edits (F1 against the gold patch)
     swe/testgen   single turn: tests that fail on the buggy code and pass with the fix
     swe/agent     multi-turn gymnasium env ``m1gym/swe.agent-v0`` (alias ``m1gym/swe-agent-v0``):
                   bash / view / search / create / str_replace / submit in a fresh container
 
-Images: ``m1gym swe build-images`` (see images.py); clean-up: ``m1gym swe prune``.
-Importing this package touches neither Docker nor the network.
+Images: ``m1gym swe build-images`` (see images.py and image_builder.py); clean-up: ``m1gym swe prune``.
+Importing this package imports none of its modules (the names below load on first use) and touches
+neither Docker nor the network.
 """
 
 from __future__ import annotations
 
-from ...registry import register
-from .agent import SWEAgentEnv, parse_action, register_gym
-from .envs import SWEBugfixEnv, SWELocalizeEnv, SWETestgenEnv
-from .grading import Grade, Grader
-from .images import ImageBuilder, ImageError, image_for
-from .instance import Instance, load_instances, samples
+import importlib
+from typing import Any
+
+#: the modules that register swe envs (at their bottom)
+ENV_MODULES = (f"{__name__}.envs", f"{__name__}.agent")
+
+_EXPORTS = {"SWEAgentEnv": ".agent", "parse_action": ".agent", "SWEBugfixEnv": ".envs", "SWELocalizeEnv": ".envs",
+            "SWETestgenEnv": ".envs", "Grade": ".grading", "Grader": ".grading", "ImageBuilder": ".image_builder",
+            "ImageError": ".images", "image_for": ".images", "Instance": ".instance",
+            "load_instances": ".instance", "samples": ".instance"}
 
 __all__ = ["SWEBugfixEnv", "SWELocalizeEnv", "SWETestgenEnv", "SWEAgentEnv", "Grader", "Grade", "ImageBuilder",
            "ImageError", "Instance", "load_instances", "samples", "image_for", "parse_action"]
 
-register("swe/bugfix", SWEBugfixEnv)
-register("swe/localize", SWELocalizeEnv)
-register("swe/testgen", SWETestgenEnv)
-register("swe/agent", SWEAgentEnv, kind="sandbox", procedural=False, multi_turn=True,
-         description="multi-turn agent: bash, view, search, edit and submit in a sandboxed repository "
-                     "(gymnasium id m1gym/swe.agent-v0)",
-         answer_format="one tool call per step: JSON {\"tool\": ...} or `bash ...`, `view ...`, `str_replace ...`, "
-                       "`submit`")
-register_gym()
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

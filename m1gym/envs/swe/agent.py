@@ -46,6 +46,7 @@ import gymnasium
 from gymnasium import spaces
 
 from ...core import Task, TaskFormatError
+from ...registry import register
 from .grading import DEFAULT_TEST_TIMEOUT_S, Grader, Workspace
 from .instance import Instance, samples
 
@@ -492,7 +493,10 @@ class SWEAgentEnv(gymnasium.Env):
             pass
 
 
-def register_gym() -> None:
-    for gym_id in ("m1gym/swe.agent-v0", "m1gym/swe-agent-v0"):
-        if gym_id not in gymnasium.registry:
-            gymnasium.register(id=gym_id, entry_point="m1gym.envs.swe.agent:SWEAgentEnv")
+# a gymnasium env only: listed by the registry, made with gymnasium.make (m1gym/swe-agent-v0 is its older id)
+register("swe/agent", SWEAgentEnv, kind="sandbox", procedural=False, multi_turn=True,
+         gym_aliases=("m1gym/swe-agent-v0",),
+         description="multi-turn agent: bash, view, search, edit and submit in a sandboxed repository "
+                     "(gymnasium id m1gym/swe.agent-v0)",
+         answer_format="one tool call per step: JSON {\"tool\": ...} or `bash ...`, `view ...`, `str_replace ...`, "
+                       "`submit`")

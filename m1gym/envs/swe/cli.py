@@ -7,7 +7,7 @@ import time
 
 
 def _user_error(msg: str) -> Exception:
-    from ...cli import UserError
+    from ...errors import UserError
 
     return UserError(msg)
 
@@ -29,7 +29,8 @@ def _instances(args: argparse.Namespace):
 
 def cmd_build_images(args: argparse.Namespace) -> int:
     from ...sandbox import SandboxError
-    from .images import ImageBuilder, ImageError
+    from .image_builder import ImageBuilder
+    from .images import ImageError
 
     insts = _instances(args)
     builder = ImageBuilder(repos_dir=args.repos_dir, log=lambda s: print(s, flush=True))
@@ -52,8 +53,8 @@ def cmd_build_images(args: argparse.Namespace) -> int:
 
 def cmd_images(args: argparse.Namespace) -> int:
     from ...sandbox import SandboxError
-    from ...sandbox.docker_sandbox import connect
-    from .images import stale_parents, swe_images
+    from ...sandbox.docker_client import connect
+    from .image_prune import stale_parents, swe_images
 
     try:
         client = connect(timeout=10)
@@ -69,8 +70,8 @@ def cmd_images(args: argparse.Namespace) -> int:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     from ...sandbox import SandboxError
-    from ...sandbox.docker_sandbox import connect
-    from .images import prune
+    from ...sandbox.docker_client import connect
+    from .image_prune import prune
 
     try:
         client = connect(timeout=10)

@@ -26,10 +26,12 @@ import re
 from typing import Any, Iterable
 
 from ...core import Environment, Score, Task, TaskFormatError
+from ...registry import register
 from ...verifiers.extract import answer_region, answer_tags
 from .grading import Grade, Grader
-from .instance import Instance, base_files, load_instances, samples
+from .instance import Instance, load_instances, samples
 from .patches import extract_patch, gold_locations, is_test_path, touched_paths
+from .repo_source import base_files
 
 MAX_CONTEXT_CHARS = 60_000
 MAX_LISTED_FILES = 2_000
@@ -76,7 +78,7 @@ class _SWEBase(Environment):
     @property
     def grader(self) -> Grader:
         if self._grader is None:
-            from .images import ImageBuilder, shared_builder
+            from .image_builder import ImageBuilder, shared_builder
 
             builder = ImageBuilder(repos_dir=self.repos_dir) if self.repos_dir else shared_builder()
             self._grader = Grader(builder=builder, **self._grader_args)
@@ -306,7 +308,7 @@ class SWELocalizeEnv(_SWEBase):
     def context(self, inst: Instance) -> str:
         if inst.sample:
             return _files_block(self._files(inst, None))
-        from .images import find_clone, git_ls_files
+        from .repo_source import find_clone, git_ls_files
 
         clone = find_clone(inst, self.repos_dir)
         if clone is not None:
@@ -359,3 +361,8 @@ class SWELocalizeEnv(_SWEBase):
                    "functions_f1": f_funcs}
         return Score(reward=round(reward, 6), correct=correct, format_ok=True,
                      reason=("exact: " if correct else "") + reason, details=details)
+
+
+register("swe/bugfix", SWEBugfixEnv)
+register("swe/localize", SWELocalizeEnv)
+register("swe/testgen", SWETestgenEnv)

@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from ...sandbox import DockerSandbox, Limits, SandboxError
-from .images import ImageBuilder, ImageError, shared_builder
+from .image_builder import ImageBuilder, shared_builder
+from .images import ImageError
 from .instance import Instance
 from .patches import is_test_path, parse_patch, touched_paths
 

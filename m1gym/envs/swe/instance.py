@@ -232,17 +232,3 @@ def iter_tree(root: Path) -> Iterable[Path]:
             continue
         yield p
 
-
-def base_files(inst: Instance, repos_dir: str | None = None, paths: Iterable[str] | None = None) -> dict[str, str] | None:
-    """Text of the repository's files at the base commit (all, or ``paths``), when the source is here:
-    a bundled sample, or a clone under ``repos_dir``. None when it is not."""
-    root = sample_repo_dir(inst)
-    if root is not None:
-        files = {str(p.relative_to(root)): p.read_text(encoding="utf-8", errors="replace") for p in iter_tree(root)}
-        return files if paths is None else {k: v for k, v in files.items() if k in set(paths)}
-    from .images import find_clone, git_show_files
-
-    clone = find_clone(inst, repos_dir)
-    if clone is None:
-        return None
-    return git_show_files(clone, inst.base_commit, paths)
