@@ -66,10 +66,11 @@ def sample_responses(model_path: str, tasks: Sequence[Task], k: int, *, max_new_
                      temperature: float = 1.0, seed: int = 0) -> list[list[str]]:
     """k sampled responses per task from a checkpoint, with the embedded engine."""
     from ..inference.model import load_model
-    from ..inference.rollout import EmbeddedEngine, SamplingParams
+    from ..inference.decode import local_engine
+    from ..inference.rollout import SamplingParams
 
     model, tok = load_model(model_path)
-    engine = EmbeddedEngine(model, tok)
+    engine = local_engine(model, tok, "auto")
     prompts = [tok.prompt_ids(t.prompt) for t in tasks]
     params = SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature)
     groups = engine.generate(prompts, k, params, seed=seed)

@@ -203,12 +203,13 @@ def create_app(path: str, threads: int = 1, max_new_tokens: int | None = None, a
     from fastapi import FastAPI, HTTPException
 
     from .model import load_model
-    from .rollout import EmbeddedEngine, SamplingParams
+    from .decode import local_engine
+    from .rollout import SamplingParams
 
     if threads > 0:
         torch.set_num_threads(threads)
     model, tok = load_model(path)
-    engine = EmbeddedEngine(model, tok)
+    engine = local_engine(model, tok, "auto")
     lock = threading.Lock()
     batcher = GreedyBatcher(engine, lock)
     app = FastAPI(title="m1gym serve-model")
