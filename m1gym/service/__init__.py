@@ -16,8 +16,12 @@ def __getattr__(name: str) -> Any:
         from . import client
 
         return getattr(client, name)
-    if name in ("ServiceConfig", "create_app"):
+    if name == "ServiceConfig":
+        from .config import ServiceConfig
+
+        return ServiceConfig
+    if name == "create_app":
         from . import app
 
-        return getattr(app, name)
+        return app.create_app
     raise AttributeError(f"module 'm1gym.service' has no attribute {name!r}")

@@ -13,10 +13,10 @@ loaded server, 256-item logic batches) and kept:
   ``ScoreRequest``, so coercions and every 422 message are pydantic's, and the OpenAPI schema
   still publishes ``ScoreRequest`` for the endpoint;
 - tasks go to the workers as JSON bytes (one flat object to pickle instead of a nested dict) and
-  each worker caches the parsed ``Task`` by those bytes (``worker.py``); tasks handed out by
+  each worker caches the parsed ``Task`` by those bytes (``scoring/worker.py``); tasks handed out by
   ``/v1/tasks`` are kept as bytes already, so scoring by ``task_id`` re-encodes nothing;
 - the server and the workers freeze the objects of start-up out of the cyclic GC
-  (``worker.settle_gc``): with every env imported, the default GC walked ~100k objects over and
+  (``scoring.worker.settle_gc``): with every env imported, the default GC walked ~100k objects over and
   over while a batch was parsed, tripling the cost of parsing.
 
 Not done, and why: scoring inline in the server (a hanging verifier could not be killed without a
@@ -31,14 +31,12 @@ import collections
 import contextlib
 import logging
 import math
-import os
 import secrets
 import time
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -50,8 +48,8 @@ from ..registry import UnknownEnvError, get_spec, list_envs
 from . import schema
 from .labels import LabelError, item_from_label, response_from_query
 from .metrics import ServiceMetrics
-from .pool import ProcessPool, RayPool
-from .worker import load_imports, settle_gc
+from ..scoring import ProcessPool, RayPool, load_imports, settle_gc, wire_task
+from ..scoring.jobs import GENERATE, SCORE, Job, make_job
 
 log = logging.getLogger("m1gym.service")
 
@@ -63,36 +61,7 @@ ENDPOINTS = frozenset({"/healthz", "/metrics", "/v1/envs", "/v1/tasks", "/v1/sco
                        "/openapi.json", "/docs", "/redoc"})
 
 
-@dataclass
-class ServiceConfig:
-    """Every ``m1gym serve`` flag (the YAML key is the field name)."""
-
-    host: str = "127.0.0.1"
-    port: int = 8000
-    #: scoring worker processes (or Ray actors with ``ray``)
-    workers: int = field(default_factory=lambda: max(1, min(8, os.cpu_count() or 1)))
-    #: None: local process pool; "auto": start a local Ray instance; else a Ray address to join
-    ray: Optional[str] = None
-    #: CPUs each Ray actor asks for
-    ray_actor_cpus: float = 1.0
-    #: bearer token; None means no auth (``M1GYM_TOKEN`` is read by the CLI)
-    token: Optional[str] = None
-    #: seconds one item may take before it gets reward 0 with a timeout reason
-    item_timeout: float = 30.0
-    #: most items in one /v1/score or /get_reward request, and most tasks in one /v1/tasks
-    max_batch: int = 4096
-    #: largest request body in bytes
-    max_body_bytes: int = 32 * 1024 * 1024
-    #: most items accepted and not yet scored; beyond it requests get 429 + Retry-After
-    max_queue: int = 65536
-    #: extra modules (dotted names or .py paths) that register environments
-    imports: tuple[str, ...] = ()
-    #: env for bare-answer labels in /get_reward
-    label_env: Optional[str] = None
-    #: seconds a worker may take to start (import every env)
-    startup_timeout: float = 120.0
-    #: tasks handed out by /v1/tasks kept for scoring by ``task_id`` (least recently used go first)
-    task_cache: int = 50_000
+from .config import ServiceConfig  # noqa: E402,F401  (defined with the other settings of `m1gym serve`)
 
 
 def _error(status: int, code: str, message: str, fields: list[str] | None = None,
@@ -236,93 +205,57 @@ def _err_result(code: str, message: str, task_id: Optional[str] = None) -> dict[
             "elapsed_ms": 0.0, "task_id": task_id, "error": code}
 
 
-def _wire_task(task: dict[str, Any]) -> Any:
-    """A task as the workers get it: JSON bytes (cheap to ship, cached by content in the worker;
-    see worker.py), or the dict itself when orjson cannot encode it (an int beyond 64 bits)."""
-    try:
-        return orjson.dumps(task, option=orjson.OPT_NON_STR_KEYS)
-    except (TypeError, orjson.JSONEncodeError):
-        return task
+class ServiceState:
+    """What the routes of one app share: the config, the metrics, the pool (None until the workers
+    are up), the cache of tasks handed out by /v1/tasks, and the admission and scoring steps every
+    scoring endpoint goes through. Lives at ``app.state.service``."""
 
-
-def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> Any:
-    """The ASGI app. ``on_ready()`` is called once the workers are up (the CLI prints the URL)."""
-    config = config or ServiceConfig()
-    load_imports(config.imports)  # the server validates env names against the same registry
-    metrics = ServiceMetrics()
-    state: dict[str, Any] = {"pool": None, "started": time.time()}
-    #: task id -> (env, the task as JSON bytes: what the workers get, see worker.py)
-    task_cache: collections.OrderedDict[str, tuple[str, Any]] = collections.OrderedDict()
-
-    def remember(tasks: list[dict[str, Any]]) -> None:
-        if config.task_cache <= 0:
-            return
-        for t in tasks:
-            task_cache[t["id"]] = (t["env"], _wire_task(t))
-            task_cache.move_to_end(t["id"])
-        while len(task_cache) > config.task_cache:
-            task_cache.popitem(last=False)
+    def __init__(self, config: ServiceConfig, on_ready: Any = None):
+        self.config = config
+        self.metrics = ServiceMetrics()
+        self.pool: Any = None
+        self.started = time.time()
+        self.on_ready = on_ready
+        #: task id -> (env, the task as JSON bytes: what the workers get, see scoring/worker.py)
+        self.task_cache: collections.OrderedDict[str, tuple[str, Any]] = collections.OrderedDict()
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):
-        pool = _build_pool(config, metrics)
-        metrics.bind(lambda: pool.pending, lambda: sum(1 for w in pool.workers_info() if w["alive"]))
+    async def lifespan(self, app: FastAPI):
+        pool = _build_pool(self.config, self.metrics)
+        self.metrics.bind(lambda: pool.pending, lambda: sum(1 for w in pool.workers_info() if w["alive"]))
         try:
             await pool.start()
         except BaseException:
             await pool.close()
             raise
-        state["pool"] = pool
-        settle_gc()  # everything is imported and started: see worker.settle_gc
-        if on_ready is not None:
-            on_ready()
+        self.pool = pool
+        settle_gc()  # everything is imported and started: see scoring.worker.settle_gc
+        if self.on_ready is not None:
+            self.on_ready()
         try:
             yield
         finally:
             await pool.close()
 
-    app = FastAPI(title="m1gym reward service", version=__version__, lifespan=lifespan,
-                  description="Score rollouts against m1gym's verifiable environments. "
-                              "See docs/service.md for examples.")
-    app.router.route_class = _OrjsonRoute
+    def remember(self, tasks: list[dict[str, Any]]) -> None:
+        limit, cache = self.config.task_cache, self.task_cache
+        if limit <= 0:
+            return
+        for t in tasks:
+            cache[t["id"]] = (t["env"], wire_task(t))
+            cache.move_to_end(t["id"])
+        while len(cache) > limit:
+            cache.popitem(last=False)
 
-    # ---- errors -------------------------------------------------------------------------------
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        for e in errors:
-            if e.get("type") == "json_invalid":
-                ctx = e.get("ctx") or {}
-                return _error(400, "bad_request", f"malformed JSON in the request body: "
-                              f"{ctx.get('error', e.get('msg'))} (at character {(e.get('loc') or [0, '?'])[-1]})")
-        fields = [_field_path(e.get("loc", ())) for e in errors]
-        parts = [f"{_field_path(e.get('loc', ()))}: {e.get('msg')}" for e in errors[:10]]
-        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
-        return _error(422, "validation_error", "invalid request: " + "; ".join(parts) + more, fields)
-
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        if exc.status_code == 404 and detail == "Not Found":
-            detail = f"no endpoint {request.method} {request.url.path}; see /openapi.json for the API"
-        if exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}; see /openapi.json"
-        return _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), detail,
-                      headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("m1gym serve: unhandled error")
-        return _error(500, "internal", f"internal error: {type(exc).__name__}: {exc}"[:500])
-
-    def pool() -> Any:
-        p = state["pool"]
+    def ready_pool(self) -> Any:
+        p = self.pool
         if p is None:
             raise HTTPException(503, "the scoring workers are starting; retry shortly", headers={"Retry-After": "1"})
         return p
 
-    def admit(n: int, what: str = "items") -> Any:
-        p = pool()
+    def admit(self, n: int, what: str = "items") -> Any:
+        p = self.ready_pool()
+        config, metrics = self.config, self.metrics
         if n > config.max_batch:
             metrics.rejected.labels("batch_too_large").inc()
             raise HTTPException(413, f"batch of {n} {what} exceeds the limit of {config.max_batch}; split it "
@@ -336,72 +269,17 @@ def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> 
                                 headers={"Retry-After": str(retry)})
         return p
 
-    def unknown_env(name: str) -> UnknownEnvError:
-        return UnknownEnvError(name, [s.name for s in list_envs()])
-
-    # ---- endpoints ----------------------------------------------------------------------------
-    @app.get("/healthz", response_model=schema.Health, tags=["service"])
-    async def healthz() -> Any:
-        p = state["pool"]
-        workers = p.workers_info() if p is not None else []
-        ok = p is not None and all(w["alive"] for w in workers)
-        return {"status": "ok" if ok else "degraded", "version": __version__,
-                "backend": p.backend if p is not None else "starting", "workers": workers,
-                "queue_depth": p.pending if p is not None else 0, "envs": len(list_envs()),
-                "uptime_s": round(time.time() - state["started"], 3)}
-
-    @app.get("/metrics", tags=["service"], response_class=Response,
-             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
-    async def prom() -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
-
-    @app.get("/v1/envs", response_model=schema.EnvList, tags=["catalogue"])
-    async def envs(kind: Optional[str] = None) -> Any:
-        if kind is not None and kind not in ("rule", "sandbox", "genrm"):
-            raise HTTPException(422, f"kind {kind!r} is not one of rule, sandbox, genrm")
-        return {"envs": [s.to_dict() for s in list_envs(kind)]}
-
-    @app.get("/v1/envs/{name:path}", response_model=schema.EnvInfo, tags=["catalogue"],
-             responses={404: {"model": schema.ErrorBody}})
-    async def env_info(name: str) -> Any:
-        try:
-            return get_spec(name).to_dict()
-        except UnknownEnvError as exc:
-            raise HTTPException(404, str(exc)) from None
-
-    @app.post("/v1/tasks", response_model=schema.TasksResponse, tags=["tasks"],
-              responses={404: {"model": schema.ErrorBody}, 413: {"model": schema.ErrorBody},
-                         422: {"model": schema.ErrorBody}})
-    async def tasks(req: schema.TasksRequest) -> Any:
-        try:
-            spec = get_spec(req.env)
-        except UnknownEnvError as exc:
-            raise HTTPException(404, str(exc)) from None
-        if not spec.procedural or spec.multi_turn:
-            raise HTTPException(422, f"{req.env} is not procedural (a dataset or multi-turn env): it has no "
-                                     "generator; load its tasks from a file and send them as 'task' objects")
-        if req.level is not None and spec.levels and req.level not in spec.levels:
-            raise HTTPException(422, f"level: {req.level} is not a level of {req.env}; "
-                                     f"choose one of {list(spec.levels)}")
-        p = admit(req.n, "tasks")
-        jobs = [("generate", req.env, None, req.seed + i, req.level, None) for i in range(req.n)]
-        results = await p.run(jobs)
-        bad = [r for r in results if r[0] != "ok"]
-        if bad:
-            raise HTTPException(500, f"generating {req.env} failed: {bad[0][2]}")
-        remember([r[1] for r in results])
-        return Response(orjson.dumps({"tasks": [r[1] for r in results]}, default=str),
-                        media_type="application/json")
-
-    def refused(code: str, message: str, task_id: Optional[str] = None, env: Optional[str] = None) -> dict[str, Any]:
+    def refused(self, code: str, message: str, task_id: Optional[str] = None,
+                env: Optional[str] = None) -> dict[str, Any]:
         """The result of an item failed before any worker saw it, counted in m1gym_items_total like
         the others; the env label is a registered name or "unknown" (never a client's string)."""
-        metrics.items.labels(env or UNKNOWN_ENV_LABEL, code).inc()
+        self.metrics.items.labels(env or UNKNOWN_ENV_LABEL, code).inc()
         return _err_result(code, message, task_id)
 
-    async def score_items(items: list[tuple]) -> list[dict[str, Any]]:
+    async def score_items(self, items: list[tuple]) -> list[dict[str, Any]]:
         """Items as (task, env, seed, level, response[, task_id]) tuples -> result dicts, in order."""
-        p = admit(len(items))
+        p = self.admit(len(items))
+        refused, task_cache = self.refused, self.task_cache
         out: list[Any] = [None] * len(items)
         jobs, where = [], []
         specs: dict[Any, Any] = {}
@@ -430,90 +308,198 @@ def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> 
                 try:
                     spec = specs[env] = get_spec(env)
                 except UnknownEnvError:
-                    out[i] = refused("unknown_env", f"items.{i}: {unknown_env(str(env))}", task_id)
+                    out[i] = refused("unknown_env", f"items.{i}: {_unknown_env(str(env))}", task_id)
                     continue
             if task is None and wire is None and level is not None and spec.levels and level not in spec.levels:
                 out[i] = refused("generation_failed", f"items.{i}: level {level} is not a level of {env}; "
                                                       f"choose one of {list(spec.levels)}", env=env)
                 continue
             if task is not None:
-                wire = _wire_task(task)
-            jobs.append(("score", env, wire, seed, level, response))
+                wire = wire_task(task)
+            jobs.append(make_job(SCORE, env, wire, seed, level, response))
             where.append(i)
             ids.append(task_id)
         if jobs:
             results = await p.run(jobs)
             for i, task_id, r in zip(where, ids, results):
-                out[i] = r[1] if r[0] == "ok" else _err_result(r[1], r[2], task_id)
+                out[i] = r.value if r.error is None else _err_result(r.error, r.message, task_id)
         return out
 
-    @app.post("/v1/score", response_model=schema.ScoreResponse, tags=["scoring"],
-              responses={400: {"model": schema.ErrorBody}, 401: {"model": schema.ErrorBody},
-                         413: {"model": schema.ErrorBody}, 422: {"model": schema.ErrorBody},
-                         429: {"model": schema.ErrorBody}},
-              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                  "schema": {"$ref": "#/components/schemas/ScoreRequest"}}}}})
-    async def score(request: Request) -> Any:
-        """Score a batch; results in order, each with its own ``error`` (one bad item never fails the batch)."""
-        # The body is parsed here rather than by FastAPI (see schema.fast_score_items); the schema
-        # published for it is still ScoreRequest (openapi_extra above, components in openapi()).
-        body = await request.body()
+
+def _unknown_env(name: str) -> UnknownEnvError:
+    return UnknownEnvError(name, [s.name for s in list_envs()])
+
+
+def _state(request: Request) -> ServiceState:
+    return request.app.state.service
+
+
+# ---- errors -----------------------------------------------------------------------------------
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            ctx = e.get("ctx") or {}
+            return _error(400, "bad_request", f"malformed JSON in the request body: "
+                          f"{ctx.get('error', e.get('msg'))} (at character {(e.get('loc') or [0, '?'])[-1]})")
+    fields = [_field_path(e.get("loc", ())) for e in errors]
+    parts = [f"{_field_path(e.get('loc', ()))}: {e.get('msg')}" for e in errors[:10]]
+    more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+    return _error(422, "validation_error", "invalid request: " + "; ".join(parts) + more, fields)
+
+
+async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no endpoint {request.method} {request.url.path}; see /openapi.json for the API"
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}; see /openapi.json"
+    return _error(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"), detail,
+                  headers=getattr(exc, "headers", None))
+
+
+async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("m1gym serve: unhandled error")
+    return _error(500, "internal", f"internal error: {type(exc).__name__}: {exc}"[:500])
+
+
+# ---- endpoints --------------------------------------------------------------------------------
+
+router = APIRouter(route_class=_OrjsonRoute)
+
+
+@router.get("/healthz", response_model=schema.Health, tags=["service"])
+async def healthz(request: Request) -> Any:
+    state = _state(request)
+    p = state.pool
+    workers = p.workers_info() if p is not None else []
+    ok = p is not None and all(w["alive"] for w in workers)
+    return {"status": "ok" if ok else "degraded", "version": __version__,
+            "backend": p.backend if p is not None else "starting", "workers": workers,
+            "queue_depth": p.pending if p is not None else 0, "envs": len(list_envs()),
+            "uptime_s": round(time.time() - state.started, 3)}
+
+
+@router.get("/metrics", tags=["service"], response_class=Response,
+            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
+async def prom(request: Request) -> Response:
+    return Response(_state(request).metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+@router.get("/v1/envs", response_model=schema.EnvList, tags=["catalogue"])
+async def envs(kind: Optional[str] = None) -> Any:
+    if kind is not None and kind not in ("rule", "sandbox", "genrm"):
+        raise HTTPException(422, f"kind {kind!r} is not one of rule, sandbox, genrm")
+    return {"envs": [s.to_dict() for s in list_envs(kind)]}
+
+
+@router.get("/v1/envs/{name:path}", response_model=schema.EnvInfo, tags=["catalogue"],
+            responses={404: {"model": schema.ErrorBody}})
+async def env_info(name: str) -> Any:
+    try:
+        return get_spec(name).to_dict()
+    except UnknownEnvError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.post("/v1/tasks", response_model=schema.TasksResponse, tags=["tasks"],
+             responses={404: {"model": schema.ErrorBody}, 413: {"model": schema.ErrorBody},
+                        422: {"model": schema.ErrorBody}})
+async def tasks(req: schema.TasksRequest, request: Request) -> Any:
+    state = _state(request)
+    try:
+        spec = get_spec(req.env)
+    except UnknownEnvError as exc:
+        raise HTTPException(404, str(exc)) from None
+    if not spec.procedural or spec.multi_turn:
+        raise HTTPException(422, f"{req.env} is not procedural (a dataset or multi-turn env): it has no "
+                                 "generator; load its tasks from a file and send them as 'task' objects")
+    if req.level is not None and spec.levels and req.level not in spec.levels:
+        raise HTTPException(422, f"level: {req.level} is not a level of {req.env}; "
+                                 f"choose one of {list(spec.levels)}")
+    p = state.admit(req.n, "tasks")
+    jobs = [Job(GENERATE, req.env, None, req.seed + i, req.level, None) for i in range(req.n)]
+    results = await p.run(jobs)
+    bad = [r for r in results if r.error is not None]
+    if bad:
+        raise HTTPException(500, f"generating {req.env} failed: {bad[0].message}")
+    state.remember([r.value for r in results])
+    return Response(orjson.dumps({"tasks": [r.value for r in results]}, default=str),
+                    media_type="application/json")
+
+
+@router.post("/v1/score", response_model=schema.ScoreResponse, tags=["scoring"],
+             responses={400: {"model": schema.ErrorBody}, 401: {"model": schema.ErrorBody},
+                        413: {"model": schema.ErrorBody}, 422: {"model": schema.ErrorBody},
+                        429: {"model": schema.ErrorBody}},
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": {"$ref": "#/components/schemas/ScoreRequest"}}}}})
+async def score(request: Request) -> Any:
+    """Score a batch; results in order, each with its own ``error`` (one bad item never fails the batch)."""
+    # The body is parsed here rather than by FastAPI (see schema.fast_score_items); the schema
+    # published for it is still ScoreRequest (openapi_extra above, components in _openapi()).
+    body = await request.body()
+    try:
+        data = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError as exc:
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
+                                       "input": {}, "ctx": {"error": exc.msg}}]) from None
+    items = schema.fast_score_items(data)
+    if items is None:
         try:
-            data = orjson.loads(body) if body else None
-        except orjson.JSONDecodeError as exc:
-            raise RequestValidationError([{"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
-                                           "input": {}, "ctx": {"error": exc.msg}}]) from None
-        items = schema.fast_score_items(data)
-        if items is None:
-            try:
-                items = schema.score_items_checked(data)
-            except ValidationError as exc:
-                raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
-        results = await score_items(items)
-        return Response(orjson.dumps({"scores": results}, default=str, option=orjson.OPT_NON_STR_KEYS),
-                        media_type="application/json")
+            items = schema.score_items_checked(data)
+        except ValidationError as exc:
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+    results = await _state(request).score_items(items)
+    return Response(orjson.dumps({"scores": results}, default=str, option=orjson.OPT_NON_STR_KEYS),
+                    media_type="application/json")
 
-    @app.post("/get_reward", response_model=schema.GetRewardResponse, tags=["adapters"],
-              responses={422: {"model": schema.ErrorBody}, 413: {"model": schema.ErrorBody}})
-    async def get_reward(req: schema.GetRewardRequest) -> Any:
-        """OpenRLHF's remote reward protocol (``--remote_rm_url http://host:port/get_reward``)."""
-        n = len(req.query)
-        if req.prompts is not None and len(req.prompts) != n:
-            raise HTTPException(422, f"prompts: {len(req.prompts)} prompts for {n} queries; send one per query")
-        if req.labels is None:
-            raise HTTPException(422, "labels: required (one per query): the task of each sample; OpenRLHF "
-                                     "sends them with --label_key; see docs/service.md")
-        if len(req.labels) != n:
-            raise HTTPException(422, f"labels: {len(req.labels)} labels for {n} queries; send one per query")
-        items: list[Any] = []
-        for i in range(n):
-            prompt = req.prompts[i] if req.prompts is not None else None
-            try:
-                items.append(item_from_label(req.labels[i], response_from_query(req.query[i], prompt),
-                                             default_env=config.label_env, prompt=prompt))
-            except LabelError as exc:
-                items.append(exc)
-        good = [(i, it) for i, it in enumerate(items) if not isinstance(it, LabelError)]
-        scored = await score_items([(it.get("task"), it.get("env"), it.get("seed"), it.get("level"), it["response"])
-                                    for _, it in good]) if good else []
-        results: list[dict[str, Any]] = [
-            refused("invalid_task", f"labels.{i}: {it}") if isinstance(it, LabelError) else {}
-            for i, it in enumerate(items)]
-        for (i, _), r in zip(good, scored):
-            results[i] = r
-        rewards = [float(r["reward"]) for r in results]
-        return Response(orjson.dumps({
-            "rewards": rewards,
-            "scores": [min(1.0, max(0.0, x)) for x in rewards],
-            "extra_logs": {"correct": [1.0 if r["correct"] else 0.0 for r in results],
-                           "format_ok": [1.0 if r["format_ok"] else 0.0 for r in results],
-                           "error": [0.0 if r["error"] is None else 1.0 for r in results]},
-        }), media_type="application/json")
 
+@router.post("/get_reward", response_model=schema.GetRewardResponse, tags=["adapters"],
+             responses={422: {"model": schema.ErrorBody}, 413: {"model": schema.ErrorBody}})
+async def get_reward(req: schema.GetRewardRequest, request: Request) -> Any:
+    """OpenRLHF's remote reward protocol (``--remote_rm_url http://host:port/get_reward``)."""
+    state = _state(request)
+    n = len(req.query)
+    if req.prompts is not None and len(req.prompts) != n:
+        raise HTTPException(422, f"prompts: {len(req.prompts)} prompts for {n} queries; send one per query")
+    if req.labels is None:
+        raise HTTPException(422, "labels: required (one per query): the task of each sample; OpenRLHF "
+                                 "sends them with --label_key; see docs/service.md")
+    if len(req.labels) != n:
+        raise HTTPException(422, f"labels: {len(req.labels)} labels for {n} queries; send one per query")
+    items: list[Any] = []
+    for i in range(n):
+        prompt = req.prompts[i] if req.prompts is not None else None
+        try:
+            items.append(item_from_label(req.labels[i], response_from_query(req.query[i], prompt),
+                                         default_env=state.config.label_env, prompt=prompt))
+        except LabelError as exc:
+            items.append(exc)
+    good = [(i, it) for i, it in enumerate(items) if not isinstance(it, LabelError)]
+    scored = await state.score_items([(it.get("task"), it.get("env"), it.get("seed"), it.get("level"), it["response"])
+                                      for _, it in good]) if good else []
+    results: list[dict[str, Any]] = [
+        state.refused("invalid_task", f"labels.{i}: {it}") if isinstance(it, LabelError) else {}
+        for i, it in enumerate(items)]
+    for (i, _), r in zip(good, scored):
+        results[i] = r
+    rewards = [float(r["reward"]) for r in results]
+    return Response(orjson.dumps({
+        "rewards": rewards,
+        "scores": [min(1.0, max(0.0, x)) for x in rewards],
+        "extra_logs": {"correct": [1.0 if r["correct"] else 0.0 for r in results],
+                       "format_ok": [1.0 if r["format_ok"] else 0.0 for r in results],
+                       "error": [0.0 if r["error"] is None else 1.0 for r in results]},
+    }), media_type="application/json")
+
+
+def _openapi(app: FastAPI) -> Any:
+    """FastAPI's schema plus ScoreRequest (and ScoreItem), which /v1/score parses by hand."""
     default_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
-        """FastAPI's schema plus ScoreRequest (and ScoreItem), which /v1/score parses by hand."""
         if app.openapi_schema is None:
             doc = default_openapi()
             components = doc.setdefault("components", {}).setdefault("schemas", {})
@@ -522,5 +508,23 @@ def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> 
             components["ScoreRequest"] = request_schema
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
-    return _Guard(app, config, metrics)
+    return openapi
+
+
+def create_app(config: ServiceConfig | None = None, *, on_ready: Any = None) -> Any:
+    """The ASGI app: the routes of ``router`` over a ``ServiceState`` (``app.state.service``).
+    ``on_ready()`` is called once the workers are up (the CLI prints the URL)."""
+    config = config or ServiceConfig()
+    load_imports(config.imports)  # the server validates env names against the same registry
+    state = ServiceState(config, on_ready)
+    app = FastAPI(title="m1gym reward service", version=__version__, lifespan=state.lifespan,
+                  description="Score rollouts against m1gym's verifiable environments. "
+                              "See docs/service.md for examples.")
+    app.state.service = state
+    app.router.route_class = _OrjsonRoute
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(Exception, _internal)
+    app.include_router(router)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    return _Guard(app, config, state.metrics)

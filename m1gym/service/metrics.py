@@ -7,7 +7,8 @@ from typing import Callable
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from .pool import PoolHooks
+from ..scoring.jobs import Result
+from ..scoring.pool import PoolHooks
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -44,14 +45,14 @@ class ServiceMetrics(PoolHooks):
         self.workers_alive.set_function(workers_alive)
 
     # PoolHooks
-    def item_done(self, env: str, result: tuple, seconds: float) -> None:
-        self.items.labels(env, "ok" if result[0] == "ok" else result[1]).inc()
+    def item_done(self, env: str, result: Result, seconds: float) -> None:
+        self.items.labels(env, result.error or "ok").inc()
         self.item_latency.labels(env).observe(seconds)
 
     def items_done(self, done: list) -> None:
         counts: dict = {}
         for env, result, seconds in done:
-            key = (env, "ok" if result[0] == "ok" else result[1])
+            key = (env, result.error or "ok")
             counts[key] = counts.get(key, 0) + 1
             self.item_latency.labels(env).observe(seconds)
         for (env, outcome), k in counts.items():

@@ -1,10 +1,11 @@
-"""Rollout and reward workers as Ray actors (``trainer.ray: true``).
+"""Rollout workers as Ray actors (``trainer.ray: true``).
 
 Rollout actors each hold a copy of the policy and run the embedded engine; after every optimiser
 round the trainer pushes its weights (``sync_weights``). Prompts are split across actors in
 contiguous slices, each with its ``offset`` into the full list, so per-response sampling noise is
-keyed exactly as in process. Reward actors run ``Environment.score``. With the same seed, one
-rollout actor and the same thread count, a Ray run gives the same results as the in-process run.
+keyed exactly as in process. With the same seed, one rollout actor and the same thread count, a
+Ray run gives the same results as the in-process run. Rewards run on the scoring pool's Ray
+actors (``m1gym.scoring.RayPool``, built by ``scoring.ray_scorer``) in the same Ray instance.
 Without ``trainer.ray_address`` a local instance is started (``ray.init(num_cpus=2)``).
 """
 
@@ -41,9 +42,9 @@ class _RolloutWorker:
         import torch
 
         from ..inference.model import build_model
-        from .rl import set_threads
 
-        set_threads(threads)
+        if threads > 0:  # (as rl.set_threads, which this module must not import: rl imports it)
+            torch.set_num_threads(threads)
         self.model, self.tokenizer = build_model(model_dir_or_preset, device=device, dtype=dtype,
                                                  attn_implementation=attn_implementation)
         self.model.load_state_dict(state)  # load_state_dict casts the float32 master weights
@@ -62,30 +63,6 @@ class _RolloutWorker:
 
     def generate(self, prompts, n, params, seed, offset):
         return [[r.to_dict() for r in g] for g in self.engine.generate(prompts, n, params, seed=seed, offset=offset)]
-
-
-def _import_all(modules: list[str]) -> None:
-    import importlib
-
-    import m1gym  # noqa: F401  (registers the built-in envs)
-
-    for name in modules:
-        importlib.import_module(name)
-
-
-class _RewardWorker:
-    def __init__(self, imports: list[str]) -> None:
-        _import_all(imports)
-
-    def score(self, items):
-        from ..core import Task
-        from ..registry import get_env
-
-        out = []
-        for task_d, response in items:
-            task = Task.from_dict(task_d)
-            out.append(get_env(task.env).score(task, response).to_dict())
-        return out
 
 
 def _cpu_state(model: Any) -> dict:
@@ -148,23 +125,3 @@ def _kill_actors(ray: Any, actors: list) -> None:
         except Exception:  # already gone
             pass
 
-
-class RayScorer:
-    def __init__(self, cfg: Any):
-        ray = ensure_ray(cfg)
-        self.ray = ray
-        actor = ray.remote(num_cpus=0)(_RewardWorker)
-        self.workers = [actor.remote(list(cfg.trainer.ray_imports)) for _ in range(max(1, cfg.scoring.workers))]
-
-    def score(self, tasks, responses):
-        from ..core import Score
-
-        items = [(t.to_dict(), r) for t, r in zip(tasks, responses)]
-        k = len(self.workers)
-        size = (len(items) + k - 1) // k
-        futures = [w.score.remote(items[i * size:(i + 1) * size]) for i, w in enumerate(self.workers)
-                   if items[i * size:(i + 1) * size]]
-        return [Score.from_dict(d) for res in self.ray.get(futures) for d in res]
-
-    def close(self) -> None:
-        _kill_actors(self.ray, self.workers)

@@ -178,8 +178,10 @@ def make_engine(cfg: Config, model: Any, tokenizer: Any) -> RolloutEngine:
         from .ray_workers import RayRolloutEngine
 
         return RayRolloutEngine(cfg, model, tokenizer)
-    if cfg.rollout.engine == "embedded":
-        return EmbeddedEngine(model, tokenizer, batch_size=cfg.rollout.batch_size)
+    if cfg.rollout.engine in ("embedded", "decode", "auto"):
+        from ..inference.decode import local_engine
+
+        return local_engine(model, tokenizer, cfg.rollout.engine, batch_size=cfg.rollout.batch_size)
     if cfg.rollout.engine == "openai":
         from ..inference.rollout import OpenAIEngine
 
@@ -190,13 +192,10 @@ def make_engine(cfg: Config, model: Any, tokenizer: Any) -> RolloutEngine:
 
 
 def make_run_scorer(cfg: Config):
-    if cfg.trainer.ray:
-        from .ray_workers import RayScorer
+    """The run's scorer: the scoring pool on Ray actors with ``trainer.ray``, else ``scoring.backend``."""
+    from .scoring import make_scorer, ray_scorer
 
-        return RayScorer(cfg)
-    from .scoring import make_scorer
-
-    return make_scorer(cfg.scoring)
+    return ray_scorer(cfg) if cfg.trainer.ray else make_scorer(cfg.scoring)
 
 
 # ---- evaluation ----------------------------------------------------------------------------------
@@ -216,7 +215,11 @@ def evaluate(cfg: Config, model: Any, tokenizer: Any, scorer: Any = None, progre
     # float32 master weights of a bf16 config: decode in the compute dtype, as training does
     autocast = (torch.autocast(device_type=param.device.type, dtype=compute)
                 if param.dtype == torch.float32 and compute != torch.float32 else contextlib.nullcontext())
-    engine = EmbeddedEngine(model, tokenizer, batch_size=cfg.rollout.batch_size)
+    from ..inference.decode import LOCAL_ENGINES, local_engine
+
+    # the policy in process, whatever engine the RL rollouts use (a server or vLLM holds other weights)
+    kind = cfg.rollout.engine if cfg.rollout.engine in LOCAL_ENGINES else "auto"
+    engine = local_engine(model, tokenizer, kind, batch_size=cfg.rollout.batch_size)
     ev = cfg.eval
     result: dict[str, Any] = {}
     for ei, entry in enumerate(cfg.mix):

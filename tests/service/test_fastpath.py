@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from m1gym import registry
-from m1gym.service import schema, worker
+from m1gym.scoring import jobs, worker
+from m1gym.service import schema
 from svc_envs import Echo
 
 TASK = {"id": "test/echo:1", "env": "test/echo", "prompt": "Repeat 42", "answer": "42", "meta": {"level": 0}}
@@ -70,13 +71,13 @@ def test_worker_scores_json_bytes_like_the_dict_and_caches_by_content(echo_env):
     by_dict = worker.run_job(("score", "test/echo", TASK, None, None, good))
     by_bytes = worker.run_job(("score", "test/echo", raw, None, None, good))
     again = worker.run_job(("score", "test/echo", orjson.dumps(TASK), None, None, good))  # equal bytes: a hit
-    assert by_dict[0] == by_bytes[0] == again[0] == "ok"
-    assert by_dict[1]["reward"] == by_bytes[1]["reward"] == again[1]["reward"] == 1.0
+    assert by_dict.error is by_bytes.error is again.error is None
+    assert by_dict.value["reward"] == by_bytes.value["reward"] == again.value["reward"] == 1.0
     assert list(worker._task_cache) == [raw]
     # the same id with another answer is another task: the cache is keyed by content, not by id
     edited = orjson.dumps({**TASK, "answer": "43"})
     res = worker.run_job(("score", "test/echo", edited, None, None, good))
-    assert res[0] == "ok" and res[1]["reward"] < 1.0 and len(worker._task_cache) == 2
+    assert res.ok and res.value["reward"] < 1.0 and len(worker._task_cache) == 2
 
 
 @pytest.mark.parametrize("raw, needle", [(b'{"id": "x", "env": "test/echo"', "not valid JSON"),
@@ -84,14 +85,14 @@ def test_worker_scores_json_bytes_like_the_dict_and_caches_by_content(echo_env):
                                          (b'[1, 2]', "JSON object")])
 def test_worker_reports_bad_task_bytes_as_invalid_task(echo_env, raw, needle):
     res = worker.run_job(("score", "test/echo", raw, None, None, "x"))
-    assert res[0] == "err" and res[1] == "invalid_task" and needle in res[2], res
+    assert res.value is None and res.error == "invalid_task" and needle in res.message, res
 
 
 def test_task_cache_is_bounded(echo_env, monkeypatch):
     monkeypatch.setattr(worker, "TASK_CACHE_SIZE", 3)
     for k in range(5):
         task = {**TASK, "id": f"test/echo:{k}"}
-        assert worker.run_job(("score", "test/echo", orjson.dumps(task), None, None, "x"))[0] == "ok"
+        assert worker.run_job(("score", "test/echo", orjson.dumps(task), None, None, "x")).ok
     assert len(worker._task_cache) == 3
     assert b"test/echo:4" in list(worker._task_cache)[-1]
 
@@ -101,12 +102,12 @@ def test_task_cache_is_bounded_in_bytes(echo_env):
     pad = "x" * (8 << 20)
     for k in range(30):
         task = {**TASK, "id": f"test/echo:{k}", "meta": {"pad": pad}}
-        assert worker.run_job(("score", "test/echo", orjson.dumps(task), None, None, "x"))[0] == "ok"
+        assert worker.run_job(("score", "test/echo", orjson.dumps(task), None, None, "x")).ok
     held = sum(len(raw) for raw in worker._task_cache)
     assert held <= worker.TASK_CACHE_BYTES and worker._task_cache.nbytes == held
     small = [orjson.dumps({**TASK, "id": f"test/echo:s{k}", "meta": {"pad": "y" * (1 << 20)}}) for k in range(40)]
     for raw in small:  # tasks under the entry cap are cached, oldest dropped when the bytes run out
-        assert worker.run_job(("score", "test/echo", raw, None, None, "x"))[0] == "ok"
+        assert worker.run_job(("score", "test/echo", raw, None, None, "x")).ok
     assert small[-1] in worker._task_cache and small[0] not in worker._task_cache
     assert sum(len(raw) for raw in worker._task_cache) == worker._task_cache.nbytes <= worker.TASK_CACHE_BYTES
 
@@ -118,13 +119,14 @@ def test_ray_actor_runs_calls_in_its_feeders_order(monkeypatch):
     import time
 
     monkeypatch.setattr(worker, "warm_checkers", lambda: None)
+    monkeypatch.setattr(worker, "preload_envs", lambda: None)
     monkeypatch.setattr(worker, "settle_gc", lambda: None)
     order: list = []
 
     def fake_run_job(job, deadline_s=None):
         order.append(job)
         time.sleep(0.02)
-        return ("ok", {"job": job})
+        return jobs.ok({"job": job})
 
     monkeypatch.setattr(worker, "run_job", fake_run_job)
     actor = worker.WorkerActor()
@@ -137,5 +139,5 @@ def test_ray_actor_runs_calls_in_its_feeders_order(monkeypatch):
     for t in threads:
         t.join(10)
     assert order == [0, 1, 2, 3]
-    assert results == {k: [("ok", {"job": k})] for k in range(4)}
+    assert results == {k: [jobs.ok({"job": k})] for k in range(4)}
     assert actor.progress() == (None, 0.0)

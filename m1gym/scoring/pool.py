@@ -1,6 +1,6 @@
-"""Worker pools that run scoring jobs off the event loop.
+"""Worker pools that run scoring jobs off the event loop: the reward service's and the trainer's.
 
-``ProcessPool``: N worker processes the server owns (spawned, each its own process group). Jobs
+``ProcessPool``: N worker processes the pool's owner owns (spawned, each its own process group). Jobs
 travel in chunks over a pipe; the worker answers item by item, so the pool always knows which item
 is running. An item that runs past ``item_timeout`` gets a timeout result and its worker is
 killed and replaced; a worker that dies has its current item retried once (on any worker) and
@@ -12,6 +12,7 @@ with the per-item timeout and the same retry-once rule.
 
 Both expose ``await pool.run(jobs) -> list[Result]`` (results in order, never raising for one bad
 item), ``pending`` (items accepted and not finished: the queue depth), ``workers_info()``.
+``SyncPool`` (``sync.py``) runs either from synchronous code, such as the training loop.
 """
 
 from __future__ import annotations
@@ -28,21 +29,27 @@ import threading
 import time
 from typing import Any, Callable, Optional, Sequence
 
-from .worker import Job, Result, worker_main
+from .jobs import Job, Result, err
+from .worker import worker_main
 
-log = logging.getLogger("m1gym.service")
+log = logging.getLogger("m1gym.scoring")
+_new = tuple.__new__
 
 #: most items sent to one worker at a time (smaller chunks balance better, larger ones cost less)
 MAX_CHUNK = 32
 
 
-def _timeout_result(timeout: float) -> Result:
-    return ("err", "timeout", f"the verifier ran past the per-item timeout of {timeout:g}s; "
-                              "its worker was replaced (raise it with --item-timeout)")
+#: how the service tells a user to raise the per-item timeout (the trainer passes its config key)
+TIMEOUT_HINT = "raise it with --item-timeout"
+
+
+def _timeout_result(timeout: float, hint: str = TIMEOUT_HINT) -> Result:
+    return err("timeout", f"the verifier ran past the per-item timeout of {timeout:g}s; "
+                          f"its worker was replaced ({hint})")
 
 
 def _crash_result() -> Result:
-    return ("err", "worker_crashed", "the worker process died while scoring this item, and again on the retry")
+    return err("worker_crashed", "the worker process died while scoring this item, and again on the retry")
 
 
 #: ``run`` calls in flight per Ray actor (the one running and the next); the actor has one more
@@ -93,7 +100,7 @@ class _Item:
 
 
 class PoolHooks:
-    """Callbacks the app uses for metrics (all optional, called from worker threads)."""
+    """Callbacks the service uses for metrics (all optional, called from worker threads)."""
 
     def item_done(self, env: str, result: Result, seconds: float) -> None: ...
 
@@ -106,7 +113,7 @@ class PoolHooks:
 
 
 class _Worker:
-    """One worker process and the thread in the server that feeds it."""
+    """One worker process and the thread in this process that feeds it."""
 
     def __init__(self, pool: "ProcessPool", slot: int):
         self.pool, self.slot = pool, slot
@@ -143,9 +150,10 @@ class _Worker:
             except (EOFError, OSError):
                 msg = None
         if not msg or msg[0] != "ready":
-            why = msg[1] if msg else "it exited or did not report ready in time"
-            self.pool.start_error = f"worker failed to start: {why}"
-            log.error("m1gym serve: %s", self.pool.start_error)
+            if not self.pool.closing:  # (a replacement cut short by close() is no start failure)
+                why = msg[1] if msg else "it exited or did not report ready in time"
+                self.pool.start_error = f"worker failed to start: {why}"
+                log.error("m1gym scoring: %s", self.pool.start_error)
             self._kill(proc)
             parent.close()
             return False
@@ -196,7 +204,7 @@ class _Worker:
                     started = self._start()
                 except Exception as exc:  # e.g. spawn refused: an unguarded __main__ module
                     self.pool.start_error = f"worker failed to start: {type(exc).__name__}: {exc}"
-                    log.error("m1gym serve: %s", self.pool.start_error)
+                    log.error("m1gym scoring: %s", self.pool.start_error)
                     started = False
                 if not started:
                     failures += 1
@@ -212,11 +220,16 @@ class _Worker:
             try:
                 self._run_chunk(chunk)
             except Exception:  # never lose items to a bug here
-                log.exception("m1gym serve: worker loop error")
+                log.exception("m1gym scoring: worker loop error")
                 self._replace("error")
                 self.pool._requeue([it for it in chunk if it.batch.results[it.index] is None])
             finally:
                 self.busy = False
+        if self.alive():
+            # close() stops the workers it sees; one that was still starting (a replacement after
+            # a timeout) is stopped here, or its process would outlive the pool (and block the
+            # exit of its parent, which joins its children)
+            self.stop()
 
     def _position(self, seq: int) -> tuple[int, float]:
         """(index of the item the worker is on, when it started it); (-1, 0) before it began the chunk."""
@@ -237,7 +250,7 @@ class _Worker:
         seq = self.seq
         sent_at = time.monotonic()
         try:
-            conn.send((seq, [it.job for it in chunk]))
+            conn.send((seq, [tuple(it.job) for it in chunk]))  # plain tuples: see jobs.py
         except (OSError, ValueError):
             self._replace("crash")
             pool._requeue(chunk)
@@ -254,7 +267,7 @@ class _Worker:
                 except (EOFError, OSError):
                     ready = [proc.sentinel]
                 else:
-                    pool._finish_many(chunk, results)
+                    pool._finish_many(chunk, [_new(Result, r) for r in results])  # (jobs.as_result)
                     return
             if ready:  # the process died
                 index, _ = self._position(seq)
@@ -277,22 +290,24 @@ class _Worker:
             if index < 0:  # never started the chunk (should not happen): retry it elsewhere
                 pool._requeue(chunk)
                 return
-            pool._finish(chunk[index], _timeout_result(timeout))
+            pool._finish(chunk[index], _timeout_result(timeout, pool.timeout_hint))
             pool._requeue(chunk[:index] + chunk[index + 1:])
             return
 
 
 class ProcessPool:
-    """Scoring on worker processes the server owns."""
+    """Scoring on worker processes this process owns."""
 
     backend = "process"
 
     def __init__(self, workers: int, imports: Sequence[str] = (), item_timeout: float = 30.0,
-                 startup_timeout: float = 120.0, hooks: Optional[PoolHooks] = None):
+                 startup_timeout: float = 120.0, hooks: Optional[PoolHooks] = None,
+                 timeout_hint: str = TIMEOUT_HINT):
         if workers < 1:
             raise ValueError("--workers must be at least 1")
         self.imports = tuple(imports)
         self.item_timeout = float(item_timeout)
+        self.timeout_hint = timeout_hint
         self.startup_timeout = float(startup_timeout)
         self.hooks = hooks or PoolHooks()
         self.closing = False
@@ -347,16 +362,16 @@ class ProcessPool:
             with self._pending_lock:
                 self._pending -= 1
             try:
-                self.hooks.item_done(item.job[1], result, time.perf_counter() - item.t0)
+                self.hooks.item_done(item.job.env, result, time.perf_counter() - item.t0)
             except Exception:  # metrics must not break scoring
-                log.exception("m1gym serve: metrics hook failed")
+                log.exception("m1gym scoring: metrics hook failed")
 
     def _fail_queued(self, message: str) -> None:
         """No worker can run: fail what waits instead of letting requests hang."""
         with self._cond:
             chunks, self._queue = list(self._queue), collections.deque()
         for chunk in chunks:
-            self._finish_many(chunk, [("err", "internal", message)] * len(chunk))
+            self._finish_many(chunk, [err("internal", message)] * len(chunk))
 
     def _finish_many(self, items: list[_Item], results: list[Result]) -> None:
         done = [(it, r) for it, r in zip(items, results) if it.batch.set(it.index, r)]
@@ -364,9 +379,9 @@ class ProcessPool:
             self._pending -= len(done)
         try:
             now = time.perf_counter()
-            self.hooks.items_done([(it.job[1], r, now - it.t0) for it, r in done])
+            self.hooks.items_done([(it.job.env, r, now - it.t0) for it, r in done])
         except Exception:
-            log.exception("m1gym serve: metrics hook failed")
+            log.exception("m1gym scoring: metrics hook failed")
 
     async def run(self, jobs: Sequence[Job]) -> list[Result]:
         if not jobs:
@@ -391,13 +406,14 @@ class RayPool:
 
     def __init__(self, workers: int, address: str = "auto", imports: Sequence[str] = (),
                  item_timeout: float = 30.0, actor_cpus: float = 1.0, startup_timeout: float = 180.0,
-                 hooks: Optional[PoolHooks] = None):
+                 hooks: Optional[PoolHooks] = None, timeout_hint: str = TIMEOUT_HINT):
         if workers < 1:
             raise ValueError("--workers must be at least 1")
         self.n = workers
         self.address = address
         self.imports = tuple(imports)
         self.item_timeout = float(item_timeout)
+        self.timeout_hint = timeout_hint
         self.actor_cpus = float(actor_cpus)
         self.startup_timeout = float(startup_timeout)
         self.hooks = hooks or PoolHooks()
@@ -478,9 +494,9 @@ class RayPool:
         if item.batch.set(item.index, result):
             self._pending -= 1
             try:
-                self.hooks.item_done(item.job[1], result, time.perf_counter() - item.t0)
+                self.hooks.item_done(item.job.env, result, time.perf_counter() - item.t0)
             except Exception:
-                log.exception("m1gym serve: metrics hook failed")
+                log.exception("m1gym scoring: metrics hook failed")
 
     async def run(self, jobs: Sequence[Job]) -> list[Result]:
         if not jobs:
@@ -520,7 +536,7 @@ class RayPool:
                         if result is not None:
                             self._finish(it, result[0])
                             continue
-                        self._finish(it, _timeout_result(self.item_timeout))
+                        self._finish(it, _timeout_result(self.item_timeout, self.timeout_hint))
                         await self._respawn(slot, "timeout")
                     except ray.exceptions.RayError:
                         it.attempts += 1
@@ -535,9 +551,9 @@ class RayPool:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # never strand a request
-                log.exception("m1gym serve: ray feeder error")
+                log.exception("m1gym scoring: ray feeder error")
                 for it in chunk:
-                    self._finish(it, ("err", "internal", f"{type(exc).__name__}: {exc}"[:500]))
+                    self._finish(it, err("internal", f"{type(exc).__name__}: {exc}"[:500]))
             finally:
                 self._busy[slot] = False
                 if self._actors[slot] is actor:  # (a respawned actor starts again from 0)

@@ -1,18 +1,19 @@
-"""What runs inside a scoring worker (a child process of the server, or a Ray actor).
+"""What runs inside a scoring worker (a child process of the pool's owner, or a Ray actor).
 
-A job is a tuple ``(op, env, task, seed, level, response)`` with ``op`` in ``score`` /
-``generate``; its result is ``("ok", dict)`` or ``("err", code, message)``. The same function
-serves both backends, so the process pool and Ray give the same scores by construction.
+``run_job(Job) -> Result`` (see ``jobs.py``), with ``Job.op`` in ``score`` / ``generate``. The
+same function serves both backends, so the process pool and Ray give the same scores by
+construction.
 
-``task`` is the task as JSON bytes (what the server sends: one flat bytes object pickles and
-unpickles for the price of a copy, where a nested dict costs a container per value), a task dict,
-or None (generate it from ``seed``/``level``). Each worker keeps the ``Task`` objects it built
-from JSON bytes in a cache bounded in entries and in bytes, keyed by those exact bytes, so a task
-scored again (a group of rollouts of one prompt, a task reused across steps) is neither parsed nor
-checked again; the key is the content, so an edited task can never hit a stale entry.
+``Job.task`` is the task as JSON bytes (what the service and the trainer send: one flat bytes
+object pickles and unpickles for the price of a copy, where a nested dict costs a container per
+value), a task dict, or None (generate it from ``seed``/``level``). Each worker keeps the ``Task``
+objects it built from JSON bytes in a cache bounded in entries and in bytes, keyed by those exact
+bytes, so a task scored again (a group of rollouts of one prompt, a task reused across steps) is
+neither parsed nor checked again; the key is the content, so an edited task can never hit a stale
+entry.
 
-Sandbox runs of an item end a little before the server's per-item timeout (``item_deadline``):
-the timeout is the server's cap on whatever time limits a client's task asks for.
+Sandbox runs of an item end a little before the pool's per-item timeout (``item_deadline``): the
+timeout is the cap on whatever time limits a client's task asks for.
 """
 
 from __future__ import annotations
@@ -32,9 +33,7 @@ import orjson
 from .. import registry
 from ..core import Task, TaskFormatError
 from ..sandbox.base import run_deadline
-
-Job = tuple  # (op, env, task_json_bytes | task_dict | None, seed | None, level | None, response | None)
-Result = tuple  # ("ok", dict) | ("err", code, message)
+from .jobs import Job, Result, err, ok
 
 #: most parsed tasks each worker keeps (JSON bytes -> Task; oldest dropped first)
 TASK_CACHE_SIZE = 8192
@@ -132,7 +131,7 @@ def _json_safe(obj: Any) -> Any:
 
 
 def item_deadline(item_timeout: Optional[float]) -> Optional[float]:
-    """Seconds a worker gives the sandbox runs of one item: a little under the server's per-item
+    """Seconds a worker gives the sandbox runs of one item: a little under the pool's per-item
     timeout, so that a long run (a client's task with a long time limit, a compile bomb) ends
     with a verdict in the worker instead of a killed worker, and no container outlives its item."""
     if not item_timeout or item_timeout <= 0:
@@ -141,7 +140,8 @@ def item_deadline(item_timeout: Optional[float]) -> Optional[float]:
 
 
 def run_job(job: Job, deadline_s: Optional[float] = None) -> Result:
-    """Score or generate one item; sandbox runs end within ``deadline_s``. Never raises."""
+    """Score or generate one item (a ``Job`` or its plain-tuple wire form); sandbox runs end
+    within ``deadline_s``. Never raises."""
     with run_deadline(deadline_s):
         return _run_job(job)
 
@@ -154,42 +154,43 @@ def _run_job(job: Job) -> Result:
             try:
                 task = env.generate(int(seed), level)
             except Exception as exc:
-                return ("err", "generation_failed", f"{env_name}: cannot generate seed {seed} level {level}: "
-                                                    f"{type(exc).__name__}: {exc}"[:500])
+                return err("generation_failed", f"{env_name}: cannot generate seed {seed} level {level}: "
+                                                f"{type(exc).__name__}: {exc}"[:500])
             if op == "generate":
-                return ("ok", task.to_dict())
+                return ok(task.to_dict())
         else:
             try:
                 task = _task_from_bytes(task_dict) if isinstance(task_dict, bytes) else Task.from_dict(task_dict)
             except TaskFormatError as exc:
-                return ("err", "invalid_task", str(exc))
+                return err("invalid_task", str(exc))
         s = env.score(task, response)
-        return ("ok", {"reward": s.reward, "correct": s.correct, "format_ok": s.format_ok, "reason": s.reason,
+        return ok({"reward": s.reward, "correct": s.correct, "format_ok": s.format_ok, "reason": s.reason,
                        "details": s.details, "elapsed_ms": s.elapsed_ms, "task_id": task.id, "error": None})
     except BaseException as exc:  # noqa: BLE001 - math-verify's timeout derives from BaseException
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        return ("err", "internal", f"{type(exc).__name__}: {exc}"[:500])
+        return err("internal", f"{type(exc).__name__}: {exc}"[:500])
 
 
 def _send(conn: Any, results: list[Result]) -> None:
+    """Results go back as plain tuples (the wire form, see jobs.py)."""
     try:
-        conn.send(results)
+        conn.send(list(map(tuple, results)))
     except (TypeError, AttributeError, ValueError, RecursionError):  # unpicklable details
-        conn.send([(r[0], _json_safe(r[1])) if r[0] == "ok" else r for r in results])
+        conn.send([(_json_safe(r[0]), None, None) if r[1] is None else tuple(r) for r in results])
 
 
 def worker_main(conn: Any, imports: Sequence[str], progress: Any = None, item_timeout: Optional[float] = None) -> None:
     """Entry point of a pool worker process: load envs, then score chunks until the pipe closes.
 
-    Before each item it writes (chunk seq, position, start time) into ``progress`` (shared memory),
-    so the server knows which item hangs or crashed without a message per item; the results of a
+    Chunks arrive as ``(seq, [job tuples])``. Before each item it writes (chunk seq, position,
+    start time) into ``progress`` (shared memory), so the pool knows which item hangs or crashed without a message per item; the results of a
     chunk go back in one message."""
     try:
         os.setpgid(0, 0)  # own process group, so a replacement also kills the verifier's children
     except OSError:
         pass
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the pool's owner, which stops us
     try:
         import m1gym  # noqa: F401  (registers the built-in envs)
 
@@ -197,6 +198,7 @@ def worker_main(conn: Any, imports: Sequence[str], progress: Any = None, item_ti
     except BaseException as exc:  # noqa: BLE001
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
+    preload_envs()
     warm_checkers()
     settle_gc()
     conn.send(("ready", os.getpid()))
@@ -218,6 +220,20 @@ def worker_main(conn: Any, imports: Sequence[str], progress: Any = None, item_ti
                 progress[0] = seq
             results.append(run_job(job, deadline_s))
         _send(conn, results)
+
+
+def preload_envs() -> None:
+    """Import the module of every registered env before reporting ready. The registry imports an
+    env when it is first used (seconds for the math envs: sympy, math-verify), and that must not
+    count against the first item's timeout. An env whose module fails to import is left to fail
+    its own items."""
+    for spec in registry.list_envs():
+        if spec.multi_turn:
+            continue
+        try:
+            spec.factory  # noqa: B018  (imports the env's module)
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def warm_checkers() -> None:
@@ -242,6 +258,7 @@ class WorkerActor:
         import m1gym  # noqa: F401
 
         load_imports(imports)
+        preload_envs()
         warm_checkers()
         settle_gc()
         self._turn = threading.Condition()
@@ -264,7 +281,7 @@ class WorkerActor:
             self._running = True
             self._current = (tag, time.monotonic())
         try:
-            return [r if r[0] != "ok" else ("ok", _json_safe(r[1]))
+            return [r if r.error is not None else ok(_json_safe(r.value))
                     for r in (run_job(job, self._deadline_s) for job in chunk)]
         finally:
             with self._turn:
