@@ -18,20 +18,17 @@ timeout is the cap on whatever time limits a client's task asks for.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import os
 import signal
-import sys
 import time
-from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import orjson
 
 from .. import registry
 from ..core import Task, TaskFormatError
+from ..registry import load_imports
 from ..sandbox.base import run_deadline
 from .jobs import Job, Result, err, ok
 
@@ -78,31 +75,6 @@ def _task_from_bytes(raw: bytes) -> Any:
         task = Task.from_dict(data)
         _task_cache.put(raw, task)
     return task
-
-
-_loaded_imports: set[str] = set()
-
-
-def load_imports(imports: Sequence[str]) -> None:
-    """Import extra modules that register environments: dotted module names or ``.py`` paths."""
-    for spec_text in imports:
-        if spec_text in _loaded_imports:
-            continue
-        if spec_text.endswith(".py") or os.sep in spec_text:
-            path = Path(spec_text).expanduser().resolve()
-            if not path.is_file():
-                raise ImportError(f"--import {spec_text}: no such file")
-            mod_name = "m1gym_user_envs_" + path.stem
-            if mod_name not in sys.modules:
-                spec = importlib.util.spec_from_file_location(mod_name, path)
-                if spec is None or spec.loader is None:
-                    raise ImportError(f"--import {spec_text}: cannot load this file as a Python module")
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[mod_name] = module
-                spec.loader.exec_module(module)
-        else:
-            importlib.import_module(spec_text)
-        _loaded_imports.add(spec_text)
 
 
 #: generation-0 threshold of the cyclic GC in the server and the workers (Python's default is 700)

@@ -28,7 +28,7 @@ PKG = Path(__file__).resolve().parents[2] / "m1gym"
 #: envs/code writes test suites with it), so genrm reaches envs only through the registry, by name;
 #: the service's HTTP client sits low (PART_OF), the rest of the service above the trainer.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "probe_answers", "catalogue"),  # leaves: import nothing of m1gym (catalogue: data)
+    ("errors", "probe_answers", "catalogue", "lazy"),  # leaves: import nothing of m1gym (catalogue: data)
     ("core", "config"),                   # the shared vocabulary; the typed config loader
     ("registry",),                        # imports envs by name, on first use
     ("verifiers", "sandbox", "kernels",   # know nothing of envs, trainer or service

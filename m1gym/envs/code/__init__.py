@@ -8,8 +8,7 @@ below are imported when first used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ...lazy import lazy_exports
 
 #: the modules that register code envs
 ENV_MODULES = (f"{__name__}.env",)
@@ -22,13 +21,4 @@ __all__ = ["CodeEnv", "Judge", "JudgeResult", "JudgeInputError", "Problem", "Pro
            "load_builtin_set"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -14,8 +14,7 @@ neither Docker nor the network.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ...lazy import lazy_exports
 
 #: the modules that register swe envs (at their bottom)
 ENV_MODULES = (f"{__name__}.envs", f"{__name__}.agent")
@@ -29,13 +28,4 @@ __all__ = ["SWEBugfixEnv", "SWELocalizeEnv", "SWETestgenEnv", "SWEAgentEnv", "Gr
            "ImageError", "Instance", "load_instances", "samples", "image_for", "parse_action"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
