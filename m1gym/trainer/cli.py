@@ -89,14 +89,14 @@ def cmd_rl(args: argparse.Namespace) -> int:
     trainer = RLTrainer(cfg, init_from=args.init, resume=not args.no_resume, progress=not args.quiet)
     try:
         last = trainer.train()
+        print(f"done: {trainer.step_idx} steps, last reward {last.get('reward_mean', float('nan')):.3f}, "
+              f"run folder {cfg.run_dir}")
+        if args.eval:  # scored like the run (its pool and per-item timeout)
+            res = evaluate(cfg, trainer.model, trainer.tokenizer, scorer=trainer.scorer)
+            for name, row in res.items():
+                print(f"{name:<34} " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
     finally:
         trainer.close()
-    print(f"done: {trainer.step_idx} steps, last reward {last.get('reward_mean', float('nan')):.3f}, "
-          f"run folder {cfg.run_dir}")
-    if args.eval:
-        res = evaluate(cfg, trainer.model, trainer.tokenizer)
-        for name, row in res.items():
-            print(f"{name:<34} " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
     return 0
 
 

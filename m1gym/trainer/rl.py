@@ -204,17 +204,12 @@ def evaluate(cfg: Config, model: Any, tokenizer: Any, scorer: Any = None, progre
     """Held-out pass rate per mix entry: eval.samples sampled responses per task (and greedy)."""
     from .scoring import InProcessScorer
 
-    import contextlib
-
     from ..inference.model import DTYPES
 
     scorer = scorer or InProcessScorer()
     sampler = TaskSampler(cfg, tokenizer)
-    param = next(model.parameters())
-    compute = DTYPES[cfg.model.dtype]
     # float32 master weights of a bf16 config: decode in the compute dtype, as training does
-    autocast = (torch.autocast(device_type=param.device.type, dtype=compute)
-                if param.dtype == torch.float32 and compute != torch.float32 else contextlib.nullcontext())
+    autocast = compute_context(model, DTYPES[cfg.model.dtype])
     from ..inference.decode import LOCAL_ENGINES, local_engine
 
     # the policy in process, whatever engine the RL rollouts use (a server or vLLM holds other weights)

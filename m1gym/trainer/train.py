@@ -41,17 +41,18 @@ def run_train(cfg: Config, progress: bool = True, log: Any = print, resume: bool
             from ..inference.model import load_model
 
             m0, tok0 = load_model(sft_dir)
-            before = evaluate(cfg, m0, tok0)
+            before = evaluate(cfg, m0, tok0, scorer=trainer.scorer)
         else:
-            before = evaluate(cfg, trainer.model, trainer.tokenizer)
+            before = evaluate(cfg, trainer.model, trainer.tokenizer, scorer=trainer.scorer)
         report_path.write_text(json.dumps({"before": before}, indent=1))
     t_eval0 = time.perf_counter()
     try:
         last = trainer.train()
+        t_rl = time.perf_counter() - t_eval0
+        # scored like the run: its pool, its per-item timeout
+        after = evaluate(cfg, trainer.model, trainer.tokenizer, scorer=trainer.scorer)
     finally:
         trainer.close()
-    t_rl = time.perf_counter() - t_eval0
-    after = evaluate(cfg, trainer.model, trainer.tokenizer)
     report = {"before": before, "after": after, "steps": trainer.step_idx, "sft_dir": str(sft_dir) if sft_dir else None,
               "seconds": {"sft": t_sft, "rl": t_rl, "total": time.perf_counter() - t0}, "last_step": last,
               "collapse_events": trainer.guard.events}

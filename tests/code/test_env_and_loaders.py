@@ -246,3 +246,16 @@ def test_env_scores_reference_one_and_garbage_zero_concurrently(sandbox):
         bad = list(ex.map(lambda t: env.score(t, "<answer>```python\nprint('nope')\n```</answer>"), tasks))
     assert all(s.reward == 1.0 and s.details["verdict"] == "AC" for s in good), [s.reason for s in good]
     assert all(s.reward == 0.0 and s.details["first_failure"] for s in bad)
+
+
+def test_shipped_problem_tests_are_what_the_authoring_script_computes():
+    """One source of truth: the data folder holds the hand-written texts, the script computes
+    each problem.json's tests from the reference; a hand edit of either shows up here."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "author_code_problems.py"
+    proc = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "0 problem.json files out of date" in proc.stdout

@@ -3,8 +3,10 @@
 Each problem directory holds ``problem.json`` (the fields of ``Problem`` except code), and the
 code as separate files: ``reference.py`` / ``reference.cpp`` (accepted), ``wrong.py`` /
 ``wrong.cpp`` (must not be accepted), ``checker.py`` (checker program, when
-``"checker": {"type": "program"}``), ``starter.py`` (call-based starter code). The ``m1gym`` set is
-written by ``scripts/author_code_problems.py`` (edit a problem there, not in its data files).
+``"checker": {"type": "program"}``), ``starter.py`` (call-based starter code). The ``m1gym`` set's
+files are its source (plus a hand-worked ``samples.json`` per problem);
+``scripts/author_code_problems.py`` computes the ``tests`` of each ``problem.json`` from its
+reference and its generator (``--check`` says whether they are up to date).
 """
 
 from __future__ import annotations
