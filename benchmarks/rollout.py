@@ -55,13 +55,14 @@ def sync():
         torch.cuda.synchronize()
 
 
-def run_decode(model, tok, batch, plen, new, sync_every):
+def run_decode(model, tok, batch, plen, new, sync_every, sparse_moe=False):
     import torch
 
     from m1gym.inference.decode import DecodeEngine
     from m1gym.inference.rollout import SamplingParams
 
     eng = DecodeEngine(model, NoEos(tok), batch_size=batch, sync_every=sync_every)
+    eng.sparse_moe = sparse_moe
     sp = SamplingParams(max_new_tokens=new, temperature=1.0, repetition_k=0)
     prompts = prompts_for(batch, plen)
     t0 = time.perf_counter()
@@ -95,7 +96,8 @@ def run_decode(model, tok, batch, plen, new, sync_every):
             b.synchronize()
             times.append(a.elapsed_time(b))
         step_ms = statistics.median(times)
-    return {"engine": "decode", "batch": batch, "prompt": plen, "new": new, "wall_s": wall, "first_call_s": first,
+    return {"engine": "decode-topk" if sparse_moe else "decode", "batch": batch, "prompt": plen, "new": new,
+            "wall_s": wall, "first_call_s": first, "sparse_moe": eng._sparse_now,
             "tok_s": batch * new / wall, "step_ms": step_ms, "graphs": eng.stats.get("graphs")}
 
 
@@ -171,6 +173,8 @@ def main() -> int:
     ap.add_argument("--long-batch", type=int, default=32)
     ap.add_argument("--long-new", type=int, default=16384, help="0: skip the long-generation row")
     ap.add_argument("--sync-every", type=int, default=16)
+    ap.add_argument("--topk-moe", action="store_true",
+                    help="also time the decode engine with its top-k grouped-GEMM MoE (sparse_moe) against the dense default")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     model, tok = build_model(args.preset, seed=0, device=args.device, dtype=args.dtype,
@@ -191,8 +195,9 @@ def main() -> int:
     for plen in args.prompt_lens:
         for b in args.batches:
             for fn in (("decode", lambda: run_decode(model, tok, b, plen, args.new, args.sync_every)),
+                       ("decode-topk", lambda: run_decode(model, tok, b, plen, args.new, args.sync_every, True)),
                        ("embedded", lambda: run_embedded(model, tok, b, plen, args.old_new))):
-                if fn[0] == "embedded" and not args.old_new:
+                if (fn[0] == "embedded" and not args.old_new) or (fn[0] == "decode-topk" and not args.topk_moe):
                     continue
                 try:
                     r = fn[1]()
@@ -227,6 +232,17 @@ def main() -> int:
             sratio = f"{e['step_ms'] / d['step_ms']:.1f}x" if d.get("step_ms") and e.get("step_ms") else "-"
             print(f"| {plen} | {b} | {f(e, 'tok_s', ',.0f')} | {f(e, 'step_ms', '.2f')} | {f(d, 'tok_s', ',.0f')} | "
                   f"{f(d, 'step_ms', '.3f')} | {ratio} | {sratio} |")
+    topk = [r for r in rows if r.get("engine") == "decode-topk"]
+    if topk:
+        print("\ndecode engine, MoE over all experts (dense, the default) vs each row's top-k experts (grouped GEMM):")
+        print("| prompt | batch | dense tok/s | dense step ms | top-k tok/s | top-k step ms | top-k / dense step |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for r in topk:
+            d = next((x for x in rows if x.get("engine") == "decode" and x["batch"] == r["batch"]
+                      and x["prompt"] == r["prompt"]), {})
+            if d.get("step_ms") and r.get("step_ms"):
+                print(f"| {r['prompt']} | {r['batch']} | {d['tok_s']:,.0f} | {d['step_ms']:.3f} | {r['tok_s']:,.0f} | "
+                      f"{r['step_ms']:.3f} | {r['step_ms'] / d['step_ms']:.2f}x |")
     if long and "error" not in long:
         print(f"\nlong generation: batch {long['batch']}, prompt 256, {long['new']} new tokens: "
               f"{long['tok_s']:,.0f} tok/s, step {long['start_ms']:.3f} ms at the start, {long['end_ms']:.3f} ms "

@@ -14,7 +14,8 @@ same function with a lean forward over the model's own modules and weights:
   one GEMM for q/k/v (and the lightning output gate), the lightning state update + output (the
   fused Triton kernel of ``m1gym.kernels.lightning_decode``, SiLU folded in) or softmax attention
   over the slot's KV (split-K Triton kernel, ``decode_ops.decode_attention``), the MoE (all experts
-  as batched matmuls combined with the sparse routing weights: static shapes), the residual mixes
+  as batched matmuls combined with the sparse routing weights: static shapes; the top-k-only path,
+  ``sparse_moe``, is slower on an H200 up to batch 256, see ``_moe_sparse``), the residual mixes
   fused with the next RMSNorm (``m1gym.kernels.decode_ops``), FP32 LM head, then sampling and the
   stop rules, all on the device. On CPU each fused kernel is the torch ops it replaces;
 * sampling on the device: temperature, top-p (inverse CDF over the sorted nucleus), one uniform per
@@ -132,6 +133,13 @@ class DecodeEngine(RolloutEngine):
         self.prefill_tokens = prefill_tokens
         #: the softmax layers' decode attention through the split-K Triton kernel (else SDPA, masked)
         self.split_attention = split_attention
+        #: the MoE on each row's top-k experts through grouped GEMMs where the dtype allows. Off: on an
+        #: H200 (small preset, bf16) it cost ~0.95 ms more per decode step than the dense path at
+        #: batch 8, 64 and 256 alike (sort, scatter and two grouped GEMMs per layer are launch-bound
+        #: at these sizes; benchmarks/rollout.py --topk-moe). A fused routed-MoE kernel is the way on.
+        self.sparse_moe = False
+        self._grouped_mm_dtypes: dict[torch.dtype, bool] = {}
+        self._sparse_now = False
         cfg = model.config
         self.cfg = cfg
         self.n_layers = cfg.num_hidden_layers
@@ -206,6 +214,10 @@ class DecodeEngine(RolloutEngine):
                         r += t.shape[0]
         self.mm_dtype = mm
         self.kv_dtype = mm
+        sparse = self._grouped_mm_ok()
+        if sparse != self._sparse_now:  # the captured graphs hold the other MoE path
+            self._graphs.clear()
+            self._sparse_now = sparse
         if getattr(self, "decays", None) is None:  # functions of the config; graphs hold their addresses
             self.decays = [torch.exp(-layer.self_attn.slope_rate.view(-1).float()).to(self.device)
                            if self.kinds[i] == "linear_attention" else None for i, layer in enumerate(m.model.layers)]
@@ -321,11 +333,58 @@ class DecodeEngine(RolloutEngine):
             x = add_rms(res, att, layer.attn_alpha_factor, layer.attn_beta_factor, ln.weight, ln.variance_epsilon,
                         fused)
             res = x
-            moe = self._moe_dense(i, x)
+            moe = self._moe_sparse(i, x) if self._sparse_now else self._moe_dense(i, x)
             ln = layers[i + 1].input_layernorm if i + 1 < len(layers) else m.model.norm
             x = add_rms(res, moe, layer.mlp_alpha_factor, layer.mlp_beta_factor, ln.weight, ln.variance_epsilon,
                         fused)
         return F.linear(x.float(), w["lm_head"])
+
+    def _grouped_mm_ok(self) -> bool:
+        """Whether the experts run through ``torch._grouped_mm`` (decided in ``_refresh_weights``,
+        never inside a graph capture). On CUDA only for bf16 experts: torch's grouped GEMM is a
+        Hopper bf16 kernel, other dtypes take a loop that reads the group offsets on the host (which
+        a CUDA graph cannot hold). On CPU any float dtype. ``sparse_moe = False`` forces dense."""
+        if not self.sparse_moe or "0.gate_up" not in self._shadow:
+            return False
+        dt = self._shadow["0.gate_up"].dtype
+        if self.device.type == "cuda" and dt != torch.bfloat16:
+            return False
+        if dt not in self._grouped_mm_dtypes:
+            try:
+                a = torch.zeros((16, 16), dtype=dt, device=self.device)
+                b = torch.zeros((2, 16, 16), dtype=dt, device=self.device)
+                offs = torch.tensor([8, 16], dtype=torch.int32, device=self.device)
+                torch._grouped_mm(a, b.transpose(1, 2), offs=offs)
+                self._grouped_mm_dtypes[dt] = True
+            except (AttributeError, RuntimeError, NotImplementedError):
+                self._grouped_mm_dtypes[dt] = False
+        return self._grouped_mm_dtypes[dt]
+
+    def _moe_sparse(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        """The MoE block on each row's top-k experts only: the B*k (row, expert) pairs sorted by
+        expert, one grouped GEMM for gate/up and one for down (group ends counted on the device, no
+        host sync: graph-safe), then each row's k outputs weighted and summed in float32. A quarter
+        of the dense path's expert FLOPs with 8 experts top-2."""
+        w = self._shadow
+        fused = self.use_triton
+        k = self.cfg.num_experts_per_tok
+        logits = _lin(x, w[f"{i}.router"])
+        probs = torch.softmax(logits.float(), dim=-1)
+        top_v, top_i = torch.topk(probs, k, dim=-1)
+        top_v = top_v / top_v.sum(-1, keepdim=True)
+        gu, dn = w[f"{i}.gate_up"], w[f"{i}.down"]
+        E = gu.shape[0]
+        B = x.shape[0]
+        flat = top_i.reshape(-1)
+        order = torch.argsort(flat, stable=True)
+        ends = torch.zeros(E, dtype=torch.int32, device=x.device).scatter_add_(
+            0, flat, torch.ones_like(flat, dtype=torch.int32)).cumsum(0, dtype=torch.int32)
+        xs = x.to(gu.dtype)[order // k]
+        h = torch._grouped_mm(xs, gu.transpose(1, 2), offs=ends)
+        act = swiglu(h[None], fused, self.model.model.layers[i].mlp.experts.act_fn)[0]
+        ys = torch._grouped_mm(act, dn.transpose(1, 2), offs=ends)
+        y = torch.empty_like(ys).index_copy_(0, order, ys).view(B, k, -1)
+        return (y.float() * top_v[..., None]).sum(1).to(x.dtype)
 
     def _moe_dense(self, i: int, x: torch.Tensor) -> torch.Tensor:
         """All experts on all rows ([E, B, .] batched matmuls), combined with the top-k routing weights

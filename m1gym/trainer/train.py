@@ -36,17 +36,17 @@ def run_train(cfg: Config, progress: bool = True, log: Any = print, resume: bool
         old = json.loads(report_path.read_text())
         before = old.get("before")
     trainer = RLTrainer(cfg, init_from=str(sft_dir) if sft_dir else None, resume=resume, progress=progress)
-    if before is None:
-        if trainer.resumed_from is not None and sft_dir is not None:
-            from ..inference.model import load_model
+    try:  # the scorer's workers are closed on any error, the first evaluation's included
+        if before is None:
+            if trainer.resumed_from is not None and sft_dir is not None:
+                from ..inference.model import load_model
 
-            m0, tok0 = load_model(sft_dir)
-            before = evaluate(cfg, m0, tok0, scorer=trainer.scorer)
-        else:
-            before = evaluate(cfg, trainer.model, trainer.tokenizer, scorer=trainer.scorer)
-        report_path.write_text(json.dumps({"before": before}, indent=1))
-    t_eval0 = time.perf_counter()
-    try:
+                m0, tok0 = load_model(sft_dir)
+                before = evaluate(cfg, m0, tok0, scorer=trainer.scorer)
+            else:
+                before = evaluate(cfg, trainer.model, trainer.tokenizer, scorer=trainer.scorer)
+            report_path.write_text(json.dumps({"before": before}, indent=1))
+        t_eval0 = time.perf_counter()
         last = trainer.train()
         t_rl = time.perf_counter() - t_eval0
         # scored like the run: its pool, its per-item timeout
