@@ -266,6 +266,9 @@ class GuardConfig:
     entropy_rise: float = 2.0
     #: event when entropy < entropy_collapse * reference
     entropy_collapse: float = 0.25
+    #: entropy changes smaller than this (nats, absolute) are no event: on the tiny main job a
+    #: sharpened policy's entropy went 0.057 -> 0.154 and 0.069 -> 0.016 while its pass rate rose
+    entropy_min_change: Annotated[float, Range(ge=0)] = 0.1
     #: event when the truncation rate rises by more than this (absolute)
     truncation_jump: float = 0.3
     #: on an event, reload the newest checkpoint saved before the degradation began and multiply

@@ -8,7 +8,9 @@ truncation rate) and compares the mean of the last ``recent`` steps with the mea
 
 * the format rate falls below ``format_drop`` x its reference (default: halves),
 * the entropy rises above ``entropy_rise`` x its reference (doubles: the policy is walking away) or
-  falls below ``entropy_collapse`` x it (collapses onto one response),
+  falls below ``entropy_collapse`` x it (collapses onto one response), by at least
+  ``entropy_min_change`` nats: a sharp policy's entropy of a few hundredths doubles or quarters
+  from sampling noise alone,
 * the truncation rate rises by more than ``truncation_jump`` (responses run into the cap).
 
 The trainer writes the event into the step's metrics and the run's report and, when
@@ -51,7 +53,7 @@ class StabilityGuard:
         c = self.cfg
         if ref["format_rate"] and now["format_rate"] is not None and now["format_rate"] < c.format_drop * ref["format_rate"]:
             reasons.append(f"format rate {ref['format_rate']:.2f} -> {now['format_rate']:.2f}")
-        if ref["entropy"] and now["entropy"] is not None:
+        if ref["entropy"] and now["entropy"] is not None and abs(now["entropy"] - ref["entropy"]) >= c.entropy_min_change:
             if now["entropy"] > c.entropy_rise * ref["entropy"]:
                 reasons.append(f"entropy rose {ref['entropy']:.3f} -> {now['entropy']:.3f}")
             elif now["entropy"] < c.entropy_collapse * ref["entropy"]:

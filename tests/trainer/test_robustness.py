@@ -143,6 +143,18 @@ def _row(fmt=0.9, ent=1.0, trunc=0.0):
     return {"format_rate": fmt, "entropy": ent, "truncation_rate": trunc}
 
 
+def test_guard_ignores_entropy_noise_of_a_sharp_policy():
+    """A policy that has sharpened (entropy ~0.05 nats) doubles or quarters its entropy from
+    sampling noise alone; the guard wants an absolute change too (guard.entropy_min_change)."""
+    from m1gym.trainer.config import GuardConfig
+
+    guard = StabilityGuard(GuardConfig())
+    rows = [_row(ent=0.057)] * 4 + [_row(ent=0.154)] * 2 + [_row(ent=0.069)] * 4 + [_row(ent=0.016)] * 2
+    assert all(guard.update(i, r) is None for i, r in enumerate(rows))
+    strict = StabilityGuard(GuardConfig(entropy_min_change=0.0))
+    assert any(strict.update(i, r) is not None for i, r in enumerate(rows))
+
+
 @pytest.mark.parametrize("bad,reason", [(_row(fmt=0.3), "format rate"), (_row(ent=2.5), "entropy rose"),
                                         (_row(ent=0.1), "entropy collapsed"), (_row(trunc=0.6), "truncation")])
 def test_guard_raises_collapse_events(bad, reason):
