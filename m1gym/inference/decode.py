@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 
 from ..kernels.lightning import fla_available, lightning_blockwise, lightning_fused
-from ..kernels.decode_ops import add_rms, decode_attention, moe_combine, moe_route, rms_gate, swiglu
+from ..kernels.decode_ops import add_rms, decode_attention, moe_combine, moe_route, moe_topk, rms_gate, swiglu
 from ..kernels.lightning_decode import lightning_decode_torch, lightning_decode_triton, triton_available
 from .modeling_m1 import apply_partial_rotary
 from .rollout import Rollout, RolloutEngine, SamplingParams, response_seed
@@ -368,10 +368,7 @@ class DecodeEngine(RolloutEngine):
         w = self._shadow
         fused = self.use_triton
         k = self.cfg.num_experts_per_tok
-        logits = _lin(x, w[f"{i}.router"])
-        probs = torch.softmax(logits.float(), dim=-1)
-        top_v, top_i = torch.topk(probs, k, dim=-1)
-        top_v = top_v / top_v.sum(-1, keepdim=True)
+        top_v, top_i = moe_topk(_lin(x, w[f"{i}.router"]), k)
         gu, dn = w[f"{i}.gate_up"], w[f"{i}.down"]
         E = gu.shape[0]
         B = x.shape[0]

@@ -52,11 +52,16 @@ def rms_gate_torch(o, x_dtype, w, eps: float, g, out_dtype):
     return (torch.sigmoid(g) * o).to(out_dtype)
 
 
-def moe_route_torch(logits, top_k: int):
+def moe_topk(logits, top_k: int):
+    """Each row's top-k experts of softmax(logits) and their weights renormalised to sum to 1."""
     probs = torch.softmax(logits.float(), dim=-1)
     top_v, top_i = torch.topk(probs, top_k, dim=-1)
-    top_v = top_v / top_v.sum(-1, keepdim=True)
-    return torch.zeros_like(probs).scatter(1, top_i, top_v)
+    return top_v / top_v.sum(-1, keepdim=True), top_i
+
+
+def moe_route_torch(logits, top_k: int):
+    top_v, top_i = moe_topk(logits, top_k)
+    return torch.zeros(logits.shape, dtype=torch.float32, device=logits.device).scatter(1, top_i, top_v)
 
 
 def swiglu_torch(gu, act=F.silu):
