@@ -126,6 +126,39 @@ def run_embedded(model, tok, batch, plen, new):
             "tok_s": batch * new / wall, "step_ms": 1000 * max(wall - prefill, 0) / max(new - 1, 1)}
 
 
+def profile_step(model, tok, batch, plen, steps=5, top=14):
+    """The decode step's kernels at ``batch`` (eager, no graph: the same kernels a graph replays, with
+    their launch gaps removed from the sums): kernels per step, GPU time per step, the heaviest ones."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from m1gym.inference.decode import DecodeEngine, _len_bucket
+    from m1gym.inference.rollout import SamplingParams
+
+    eng = DecodeEngine(model, NoEos(tok), batch_size=batch, cuda_graphs=False)
+    eng.generate(prompts_for(batch, plen), 1, SamplingParams(max_new_tokens=32, temperature=1.0, repetition_k=0))
+    Lb = _len_bucket(plen + 32, eng._L)
+    eng.active[:batch] = True
+    eng.n_gen[:batch] = 0
+    eng.max_new_t.fill_(1 << 40)
+    eng.pos[:batch] = plen
+    eng._run_step(batch, Lb, (1.0, 1.0))
+    sync()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            eng._run_step(batch, Lb, (1.0, 1.0))
+        sync()
+    by_name: dict[str, list[float]] = {}
+    for ev in prof.events():
+        if ev.device_type == torch.autograd.DeviceType.CUDA:
+            by_name.setdefault(ev.name, []).append(ev.time_range.elapsed_us())
+    n = sum(len(v) for v in by_name.values()) / steps
+    busy = sum(sum(v) for v in by_name.values()) / steps
+    heavy = sorted(by_name.items(), key=lambda kv: -sum(kv[1]))[:top]
+    return {"batch": batch, "prompt": plen, "kernels_per_step": n, "gpu_us_per_step": busy,
+            "top": [(k[:70], len(v) / steps, sum(v) / steps) for k, v in heavy]}
+
+
 def run_long(model, tok, batch, plen, new, sync_every):
     from m1gym.inference.decode import DecodeEngine
     from m1gym.inference.rollout import SamplingParams
@@ -175,6 +208,8 @@ def main() -> int:
     ap.add_argument("--sync-every", type=int, default=16)
     ap.add_argument("--topk-moe", action="store_true",
                     help="also time the decode engine with its top-k grouped-GEMM MoE (sparse_moe) against the dense default")
+    ap.add_argument("--profile", action="store_true",
+                    help="also list the decode step's kernels per batch (count, GPU time, the heaviest)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     model, tok = build_model(args.preset, seed=0, device=args.device, dtype=args.dtype,
@@ -243,6 +278,15 @@ def main() -> int:
             if d.get("step_ms") and r.get("step_ms"):
                 print(f"| {r['prompt']} | {r['batch']} | {d['tok_s']:,.0f} | {d['step_ms']:.3f} | {r['tok_s']:,.0f} | "
                       f"{r['step_ms']:.3f} | {r['step_ms'] / d['step_ms']:.2f}x |")
+    if args.profile:
+        for b in args.batches:
+            pr = profile_step(model, tok, b, args.prompt_lens[0])
+            rows.append({"profile": pr})
+            save()
+            print(f"\ndecode step kernels, batch {b}, prompt {pr['prompt']}: {pr['kernels_per_step']:.0f} kernels, "
+                  f"{pr['gpu_us_per_step']:.0f} us of GPU time a step (eager)")
+            for name, cnt, us in pr["top"]:
+                print(f"  {us:8.1f} us  {cnt:5.0f}x  {name}")
     if long and "error" not in long:
         print(f"\nlong generation: batch {long['batch']}, prompt 256, {long['new']} new tokens: "
               f"{long['tok_s']:,.0f} tok/s, step {long['start_ms']:.3f} ms at the start, {long['end_ms']:.3f} ms "

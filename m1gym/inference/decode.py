@@ -15,9 +15,11 @@ same function with a lean forward over the model's own modules and weights:
   fused Triton kernel of ``m1gym.kernels.lightning_decode``, SiLU folded in) or softmax attention
   over the slot's KV (split-K Triton kernel, ``decode_ops.decode_attention``), the MoE (all experts
   as batched matmuls combined with the sparse routing weights: static shapes; the top-k-only path,
-  ``sparse_moe``, is slower on an H200 up to batch 256, see ``_moe_sparse``), the residual mixes
-  fused with the next RMSNorm (``m1gym.kernels.decode_ops``), FP32 LM head, then sampling and the
-  stop rules, all on the device. On CPU each fused kernel is the torch ops it replaces;
+  ``sparse_moe``, is slower on an H200 up to batch 256, see ``_moe_sparse``; the router GEMM fused
+  with the routing, the experts' weighted sum with the residual mix and the next norm), the
+  residual mixes fused with the next RMSNorm (``m1gym.kernels.decode_ops``), FP32 LM head, then
+  sampling and the stop rules, all on the device (one kernel, ``m1gym.kernels.decode_sample``, for
+  the modes without top-p). On CPU each fused kernel is the torch ops it replaces;
 * sampling on the device: temperature, top-p (inverse CDF over the sorted nucleus), one uniform per
   (row, token) from a counter-based hash of (row seed, token index), so a row's tokens do not depend
   on the other rows of the batch; row seeds are ``response_seed`` of (seed, prompt index, sample);
@@ -43,7 +45,8 @@ import torch
 import torch.nn.functional as F
 
 from ..kernels.lightning import fla_available, lightning_blockwise, lightning_fused
-from ..kernels.decode_ops import add_rms, decode_attention, moe_combine, moe_route, moe_topk, rms_gate, swiglu
+from ..kernels.decode_ops import add_rms, combine_add_rms, decode_attention, moe_topk, rms_gate, router_route, swiglu
+from ..kernels.decode_sample import sample_record_available, sample_record_triton
 from ..kernels.lightning_decode import lightning_decode_torch, lightning_decode_triton, triton_available
 from .modeling_m1 import apply_partial_rotary
 from .rollout import Rollout, RolloutEngine, SamplingParams, response_seed
@@ -332,11 +335,14 @@ class DecodeEngine(RolloutEngine):
             ln = layer.post_attention_layernorm
             x = add_rms(res, att, layer.attn_alpha_factor, layer.attn_beta_factor, ln.weight, ln.variance_epsilon,
                         fused)
-            res = x
-            moe = self._moe_sparse(i, x) if self._sparse_now else self._moe_dense(i, x)
             ln = layers[i + 1].input_layernorm if i + 1 < len(layers) else m.model.norm
-            x = add_rms(res, moe, layer.mlp_alpha_factor, layer.mlp_beta_factor, ln.weight, ln.variance_epsilon,
-                        fused)
+            if self._sparse_now:
+                x = add_rms(x, self._moe_sparse(i, x), layer.mlp_alpha_factor, layer.mlp_beta_factor, ln.weight,
+                            ln.variance_epsilon, fused)
+            else:  # the experts' weighted sum fused with the residual mix and the next norm
+                y, comb = self._moe_dense(i, x)
+                x = combine_add_rms(x, y, comb, x.dtype, layer.mlp_alpha_factor, layer.mlp_beta_factor, ln.weight,
+                                    ln.variance_epsilon, fused)
         return F.linear(x.float(), w["lm_head"])
 
     def _grouped_mm_ok(self) -> bool:
@@ -383,24 +389,28 @@ class DecodeEngine(RolloutEngine):
         y = torch.empty_like(ys).index_copy_(0, order, ys).view(B, k, -1)
         return (y.float() * top_v[..., None]).sum(1).to(x.dtype)
 
-    def _moe_dense(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        """All experts on all rows ([E, B, .] batched matmuls), combined with the top-k routing weights
-        (zero for unselected experts): the MoE block's function with static shapes. The experts run in
-        their weights' dtype, as transformers' grouped_mm does under autocast."""
+    def _moe_dense(self, i: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """All experts on all rows ([E, B, .] batched matmuls) and the top-k routing weights (zero for
+        unselected experts) that combine them: the MoE block's function with static shapes. The experts
+        run in their weights' dtype, as transformers' grouped_mm does under autocast."""
         w = self._shadow
         fused = self.use_triton
-        comb = moe_route(_lin(x, w[f"{i}.router"]), self.cfg.num_experts_per_tok, fused)
+        comb = router_route(x, w[f"{i}.router"], self.cfg.num_experts_per_tok, fused)
         gu, dn = w[f"{i}.gate_up"], w[f"{i}.down"]
         E = gu.shape[0]
         xe = x.to(gu.dtype)[None].expand(E, -1, -1)
         act = swiglu(torch.bmm(xe, gu.transpose(1, 2)), fused, self.model.model.layers[i].mlp.experts.act_fn)
-        y = torch.bmm(act, dn.transpose(1, 2))  # [E, B, hid]
-        return moe_combine(y, comb, x.dtype, fused)
+        return torch.bmm(act, dn.transpose(1, 2)), comb  # [E, B, hid], [B, E]
 
     def _step(self, B: int, Lb: int, mode: tuple[float, float]) -> None:
         # every cast is explicit: the caller's autocast must not touch the FP32 head or the graph
         with torch.autocast(self.device.type, enabled=False):
             logits = self._forward_step(B, Lb)
+            if self.use_triton and sample_record_available(*mode):  # one kernel for the ~80 ops below
+                sample_record_triton(logits, mode[0], self.seeds[:B], self.n_gen[:B], self.active[:B], self.run[:B],
+                                     self.reason[:B], self.tok_in[:B], self.pos[:B], self.out_tok[:B],
+                                     self.out_lp[:B], self.max_new_t, self.rep_k_t, self.rep_p_t, self.eos_t)
+                return
             idx = self.arange_slots[:B]
             u = counter_uniform(self.seeds[:B], self.n_gen[:B])
             tok, lp, p = sample_tokens(logits, u, *mode)
@@ -482,6 +492,10 @@ class DecodeEngine(RolloutEngine):
         cos, sin = m.model.rotary_emb(h, posn)
         causal = torch.ones(L, L, dtype=torch.bool, device=dev).tril()
         keep = (mask[:, None, None, :] & causal[None, None]) | torch.eye(L, dtype=torch.bool, device=dev)[None, None]
+        lens = torch.tensor([len(p) for p in prompts], dtype=torch.long, device=dev)
+        t = torch.arange(L, device=dev)
+        shift = (L - lens[src, None] + t[None]).clamp(max=L - 1)  # [rows, L]: padded index of position t
+        shift = shift[:, None, :, None].expand(-1, self.kvH, -1, self.D)
         for i, layer in enumerate(m.model.layers):
             x = layer.input_layernorm(h)
             res = x
@@ -509,12 +523,11 @@ class DecodeEngine(RolloutEngine):
                 q, k = apply_partial_rotary(q, k, cos, sin)
                 kd = k.to(self.kv_dtype)
                 vd = v.to(self.kv_dtype)
-                # the slot's KV holds its prompt from index 0 (the left padding dropped)
-                for j, p in enumerate(prompts):
-                    sl = dst[src == j]
-                    if sl.numel():
-                        self.kc[i][sl, :, :len(p)] = kd[j, :, L - len(p):]
-                        self.vc[i][sl, :, :len(p)] = vd[j, :, L - len(p):]
+                # the slot's KV holds its prompt from index 0 (the left padding dropped: row j's position
+                # t is padded position L - len_j + t; positions past its length are written before
+                # any decode step reads them)
+                self.kc[i][dst, :, :L] = kd[src].gather(2, shift)
+                self.vc[i][dst, :, :L] = vd[src].gather(2, shift)
                 G = self.H // self.kvH
                 ct = self.kv_dtype
                 o = F.scaled_dot_product_attention(q.to(ct), kd.repeat_interleave(G, 1), vd.repeat_interleave(G, 1),

@@ -11,7 +11,9 @@ as the trainer's forward to float32 accumulation order.
 * ``rms_gate``: the lightning layer's output norm and gate: ``sigmoid(g) * rms(o) * w``;
 * ``moe_route``: softmax over the router logits, top-k, renormalised, scattered into [B, E];
 * ``swiglu``: ``silu(gate) * up`` over the experts' fused gate/up output;
-* ``moe_combine``: the experts' outputs weighted by the routing weights, summed.
+* ``moe_combine``: the experts' outputs weighted by the routing weights, summed;
+* ``router_route``: the router GEMM and ``moe_route`` in one kernel;
+* ``combine_add_rms``: ``moe_combine`` then ``add_rms`` in one kernel.
 """
 
 from __future__ import annotations
@@ -138,6 +140,57 @@ if triton is not None:
         tl.store(OUT + row * s_out + offs, sel / total, mask=m)
 
     @triton.jit
+    def _router_route_kernel(X, WR, OUT, E, N, s_x, s_w, s_out, X_C: tl.constexpr, L_C: tl.constexpr,
+                             K: tl.constexpr, BLOCK_E: tl.constexpr, BLOCK_N: tl.constexpr):
+        # the router GEMM (x in the weight's dtype, float32 sums, logits rounded to that dtype as
+        # F.linear's output is) and the routing of _route_kernel, one program a row
+        row = tl.program_id(0)
+        offs_e = tl.arange(0, BLOCK_E)
+        me = offs_e < E
+        acc = tl.zeros([BLOCK_E], dtype=tl.float32)
+        for n0 in range(0, N, BLOCK_N):
+            offs_n = n0 + tl.arange(0, BLOCK_N)
+            mn = offs_n < N
+            x = _rnd(tl.load(X + row * s_x + offs_n, mask=mn, other=0.0).to(tl.float32), X_C)
+            w = tl.load(WR + offs_e[:, None] * s_w + offs_n[None, :], mask=me[:, None] & mn[None, :],
+                        other=0.0).to(tl.float32)
+            acc += tl.sum(w * x[None, :], axis=1)
+        x = tl.where(me, _rnd(acc, L_C), -float("inf"))
+        x = x - tl.max(x, axis=0)
+        e = tl.where(me, tl.exp(x), 0.0)
+        p = e / tl.sum(e, axis=0)
+        rem = tl.where(me, p, -1.0)
+        sel = tl.zeros([BLOCK_E], dtype=tl.float32)
+        total = 0.0
+        for _ in tl.static_range(K):
+            mx = tl.max(rem, axis=0)
+            idx = tl.argmax(rem, axis=0)
+            sel = tl.where(offs_e == idx, mx, sel)
+            rem = tl.where(offs_e == idx, -1.0, rem)
+            total += mx
+        tl.store(OUT + row * s_out + offs_e, sel / total, mask=me)
+
+    @triton.jit
+    def _combine_add_rms_kernel(RES, Y, C, W, OUT, alpha, beta, eps, E, N, s_res, s_ye, s_yb, s_c, s_out,
+                                RES_C: tl.constexpr, A_C: tl.constexpr, H_C: tl.constexpr, BLOCK: tl.constexpr):
+        # moe_combine (float32 sum, rounded to the MoE output dtype) then add_rms, one program a row
+        row = tl.program_id(0)
+        offs = tl.arange(0, BLOCK)
+        m = offs < N
+        acc = tl.zeros([BLOCK], dtype=tl.float32)
+        for e in range(E):
+            c = tl.load(C + row * s_c + e)
+            y = tl.load(Y + e * s_ye + row * s_yb + offs, mask=m, other=0.0).to(tl.float32)
+            acc += c * y
+        a = _rnd(acc, A_C)
+        h = tl.load(RES + row * s_res + offs, mask=m, other=0.0).to(tl.float32)
+        h = _rnd(_rnd(h * alpha, RES_C) + _rnd(a * beta, A_C), H_C)
+        var = tl.sum(h * h, axis=0) / N
+        y = _rnd(h * tl.math.rsqrt(var + eps), H_C)
+        w = tl.load(W + offs, mask=m, other=0.0).to(tl.float32)
+        tl.store(OUT + row * s_out + offs, (w * y).to(OUT.dtype.element_ty), mask=m)
+
+    @triton.jit
     def _swiglu_kernel(GU, OUT, I, s_gu, s_out, C: tl.constexpr, BLOCK: tl.constexpr):
         row = tl.program_id(0)
         offs = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
@@ -204,9 +257,45 @@ def moe_route(logits, top_k: int, use_triton: bool):
     return out
 
 
+def router_route(x, wr, top_k: int, use_triton: bool):
+    """``moe_route`` of the router logits ``F.linear(x.to(wr.dtype), wr)``: on Triton the router GEMM
+    and the routing are one kernel (E is a handful of experts: a GEMM launch for [B, E] costs more
+    than the sums)."""
+    if not use_triton or wr.dtype not in _CODES or x.stride(-1) != 1 or wr.stride(-1) != 1:
+        return moe_route(F.linear(x.to(wr.dtype), wr), top_k, use_triton)
+    B, N = x.shape
+    E = wr.shape[0]
+    out = torch.empty((B, E), dtype=torch.float32, device=x.device)
+    block_e = max(2, triton.next_power_of_2(E))
+    _router_route_kernel[(B,)](x, wr, out, E, N, x.stride(0), wr.stride(0), out.stride(0), X_C=_code(wr.dtype),
+                               L_C=_code(wr.dtype), K=top_k, BLOCK_E=block_e,
+                               BLOCK_N=max(16, min(triton.next_power_of_2(N), 4096 // block_e)), num_warps=4)
+    return out
+
+
+def combine_add_rms(res, y, comb, moe_dtype, alpha: float, beta: float, w, eps: float, use_triton: bool):
+    """``add_rms(res, moe_combine(y, comb, moe_dtype), alpha, beta, w, eps)``: the MoE's weighted sum
+    of the experts' outputs, MiniMax's residual mix and the next RMSNorm; one kernel on Triton."""
+    if not use_triton:
+        return add_rms_torch(res, moe_combine_torch(y, comb, moe_dtype), alpha, beta, w, eps)
+    E, B, N = y.shape
+    h_dt = torch.promote_types(res.dtype, moe_dtype)
+    out = torch.empty((B, N), dtype=torch.promote_types(w.dtype, h_dt), device=res.device)
+    _combine_add_rms_kernel[(B,)](res, y, comb, w, out, float(alpha), float(beta), float(eps), E, N,
+                                  res.stride(0), y.stride(0), y.stride(1), comb.stride(0), out.stride(0),
+                                  RES_C=_code(res.dtype), A_C=_code(moe_dtype), H_C=_code(h_dt),
+                                  BLOCK=triton.next_power_of_2(N), num_warps=4)
+    return out
+
+
+def _is_silu(act) -> bool:
+    """F.silu itself or a module computing it (transformers' experts hold a ``SiLUActivation``)."""
+    return act is F.silu or isinstance(act, torch.nn.SiLU) or type(act).__name__ == "SiLUActivation"
+
+
 def swiglu(gu, use_triton: bool, act=F.silu):
     """silu(gu[..., :I]) * gu[..., I:] over [E, B, 2I]."""
-    if not use_triton or act is not F.silu:
+    if not use_triton or not _is_silu(act):
         return swiglu_torch(gu, act)
     E, B, I2 = gu.shape
     I = I2 // 2
