@@ -88,6 +88,47 @@ if triton is not None:
         return y
 
     @triton.jit
+    def _mix(h, a, alpha, beta, RES_C: tl.constexpr, A_C: tl.constexpr, H_C: tl.constexpr):
+        """res * alpha + a * beta with torch's roundings of each product and the sum."""
+        return _rnd(_rnd(h * alpha, RES_C) + _rnd(a * beta, A_C), H_C)
+
+    @triton.jit
+    def _norm_store(h, W, OUT, row, s_out, offs, m, eps, N, H_C: tl.constexpr):
+        """RMSNorm of the row h (float32 values of dtype H_C) times W, stored at OUT's row."""
+        var = tl.sum(h * h, axis=0) / N
+        y = _rnd(h * tl.math.rsqrt(var + eps), H_C)
+        w = tl.load(W + offs, mask=m, other=0.0).to(tl.float32)
+        tl.store(OUT + row * s_out + offs, (w * y).to(OUT.dtype.element_ty), mask=m)
+
+    @triton.jit
+    def _topk_weights(x, m, offs, K: tl.constexpr):
+        """softmax over the row's router logits x, its top-K kept and renormalised, zeros elsewhere."""
+        x = tl.where(m, x, -float("inf"))
+        x = x - tl.max(x, axis=0)
+        e = tl.where(m, tl.exp(x), 0.0)
+        p = e / tl.sum(e, axis=0)
+        rem = tl.where(m, p, -1.0)
+        sel = tl.zeros_like(p)
+        total = 0.0
+        for _ in tl.static_range(K):
+            mx = tl.max(rem, axis=0)
+            idx = tl.argmax(rem, axis=0)
+            sel = tl.where(offs == idx, mx, sel)
+            rem = tl.where(offs == idx, -1.0, rem)
+            total += mx
+        return sel / total
+
+    @triton.jit
+    def _combine_row(Y, C, row, E, s_ye, s_yb, s_c, offs, m):
+        """sum_e C[row, e] * Y[e, row, offs] in float32."""
+        acc = tl.zeros(offs.shape, dtype=tl.float32)
+        for e in range(E):
+            c = tl.load(C + row * s_c + e)
+            y = tl.load(Y + e * s_ye + row * s_yb + offs, mask=m, other=0.0).to(tl.float32)
+            acc += c * y
+        return acc
+
+    @triton.jit
     def _add_rms_kernel(RES, A, W, OUT, alpha, beta, eps, N, s_res, s_a, s_out,
                         HAS_A: tl.constexpr, RES_C: tl.constexpr, A_C: tl.constexpr, H_C: tl.constexpr,
                         BLOCK: tl.constexpr):
@@ -97,11 +138,8 @@ if triton is not None:
         h = tl.load(RES + row * s_res + offs, mask=m, other=0.0).to(tl.float32)
         if HAS_A:
             a = tl.load(A + row * s_a + offs, mask=m, other=0.0).to(tl.float32)
-            h = _rnd(_rnd(h * alpha, RES_C) + _rnd(a * beta, A_C), H_C)
-        var = tl.sum(h * h, axis=0) / N
-        y = _rnd(h * tl.math.rsqrt(var + eps), H_C)
-        w = tl.load(W + offs, mask=m, other=0.0).to(tl.float32)
-        tl.store(OUT + row * s_out + offs, (w * y).to(OUT.dtype.element_ty), mask=m)
+            h = _mix(h, a, alpha, beta, RES_C, A_C, H_C)
+        _norm_store(h, W, OUT, row, s_out, offs, m, eps, N, H_C)
 
     @triton.jit
     def _rms_gate_kernel(O, W, G, OUT, eps, N, s_o, s_g, s_out,
@@ -125,19 +163,7 @@ if triton is not None:
         offs = tl.arange(0, BLOCK_E)
         m = offs < E
         x = tl.load(L + row * s_l + offs, mask=m, other=-float("inf")).to(tl.float32)
-        x = x - tl.max(x, axis=0)
-        e = tl.where(m, tl.exp(x), 0.0)
-        p = e / tl.sum(e, axis=0)
-        rem = tl.where(m, p, -1.0)
-        sel = tl.zeros([BLOCK_E], dtype=tl.float32)
-        total = 0.0
-        for _ in tl.static_range(K):
-            mx = tl.max(rem, axis=0)
-            idx = tl.argmax(rem, axis=0)
-            sel = tl.where(offs == idx, mx, sel)
-            rem = tl.where(offs == idx, -1.0, rem)
-            total += mx
-        tl.store(OUT + row * s_out + offs, sel / total, mask=m)
+        tl.store(OUT + row * s_out + offs, _topk_weights(x, m, offs, K), mask=m)
 
     @triton.jit
     def _router_route_kernel(X, WR, OUT, E, N, s_x, s_w, s_out, X_C: tl.constexpr, L_C: tl.constexpr,
@@ -155,20 +181,7 @@ if triton is not None:
             w = tl.load(WR + offs_e[:, None] * s_w + offs_n[None, :], mask=me[:, None] & mn[None, :],
                         other=0.0).to(tl.float32)
             acc += tl.sum(w * x[None, :], axis=1)
-        x = tl.where(me, _rnd(acc, L_C), -float("inf"))
-        x = x - tl.max(x, axis=0)
-        e = tl.where(me, tl.exp(x), 0.0)
-        p = e / tl.sum(e, axis=0)
-        rem = tl.where(me, p, -1.0)
-        sel = tl.zeros([BLOCK_E], dtype=tl.float32)
-        total = 0.0
-        for _ in tl.static_range(K):
-            mx = tl.max(rem, axis=0)
-            idx = tl.argmax(rem, axis=0)
-            sel = tl.where(offs_e == idx, mx, sel)
-            rem = tl.where(offs_e == idx, -1.0, rem)
-            total += mx
-        tl.store(OUT + row * s_out + offs_e, sel / total, mask=me)
+        tl.store(OUT + row * s_out + offs_e, _topk_weights(_rnd(acc, L_C), me, offs_e, K), mask=me)
 
     @triton.jit
     def _combine_add_rms_kernel(RES, Y, C, W, OUT, alpha, beta, eps, E, N, s_res, s_ye, s_yb, s_c, s_out,
@@ -177,18 +190,9 @@ if triton is not None:
         row = tl.program_id(0)
         offs = tl.arange(0, BLOCK)
         m = offs < N
-        acc = tl.zeros([BLOCK], dtype=tl.float32)
-        for e in range(E):
-            c = tl.load(C + row * s_c + e)
-            y = tl.load(Y + e * s_ye + row * s_yb + offs, mask=m, other=0.0).to(tl.float32)
-            acc += c * y
-        a = _rnd(acc, A_C)
+        a = _rnd(_combine_row(Y, C, row, E, s_ye, s_yb, s_c, offs, m), A_C)
         h = tl.load(RES + row * s_res + offs, mask=m, other=0.0).to(tl.float32)
-        h = _rnd(_rnd(h * alpha, RES_C) + _rnd(a * beta, A_C), H_C)
-        var = tl.sum(h * h, axis=0) / N
-        y = _rnd(h * tl.math.rsqrt(var + eps), H_C)
-        w = tl.load(W + offs, mask=m, other=0.0).to(tl.float32)
-        tl.store(OUT + row * s_out + offs, (w * y).to(OUT.dtype.element_ty), mask=m)
+        _norm_store(_mix(h, a, alpha, beta, RES_C, A_C, H_C), W, OUT, row, s_out, offs, m, eps, N, H_C)
 
     @triton.jit
     def _swiglu_kernel(GU, OUT, I, s_gu, s_out, C: tl.constexpr, BLOCK: tl.constexpr):
@@ -205,11 +209,7 @@ if triton is not None:
         row = tl.program_id(0)
         offs = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
         m = offs < N
-        acc = tl.zeros([BLOCK], dtype=tl.float32)
-        for e in range(E):
-            c = tl.load(C + row * s_c + e)
-            y = tl.load(Y + e * s_ye + row * s_yb + offs, mask=m, other=0.0).to(tl.float32)
-            acc += c * y
+        acc = _combine_row(Y, C, row, E, s_ye, s_yb, s_c, offs, m)
         tl.store(OUT + row * s_out + offs, acc.to(OUT.dtype.element_ty), mask=m)
 
 

@@ -39,6 +39,13 @@ if triton is not None:
         return (x >> 16) ^ x
 
     @triton.jit
+    def _probs(row, v0, offs, V, temp, m, lse):
+        """exp(log_softmax(logits / T)) of the chunk at v0 (0 past the vocabulary)."""
+        mk = v0 + offs < V
+        x = tl.load(row + v0 + offs, mask=mk, other=-float("inf")) / temp
+        return tl.where(mk, tl.exp(x - m - lse), 0.0)
+
+    @triton.jit
     def _sample_record_kernel(LOGITS, SEEDS, N_GEN, ACTIVE, RUN, REASON, TOK_IN, POS, OUT_TOK, OUT_LP,
                               MAX_NEW, REP_K, REP_P, EOS, V, s_l, s_ot, s_olp, n_max, temp,
                               GREEDY: tl.constexpr, BLOCK_V: tl.constexpr):
@@ -52,8 +59,10 @@ if triton is not None:
         h = _mix32(h + (n + 1).to(tl.uint32) * 0x9E3779B1)
         h = _mix32(h ^ 0x5BD1E995)
         u = ((h >> 8).to(tl.float32) + 0.5) * (1.0 / 16777216.0)
-        # 2. log-softmax of logits * (1 / T): running max (and the first argmax), then the sum
+        # 2. log-softmax of logits / T: one pass for the max (and the first argmax) and the sum of
+        # exponentials, rescaled as the max grows (one chunk, the vocabularies up to 4K: torch's order)
         m = -float("inf")
+        s = 0.0
         best = 0
         for v0 in range(0, V, BLOCK_V):
             mk = v0 + offs < V
@@ -61,36 +70,24 @@ if triton is not None:
             if not GREEDY:
                 x = x / temp
             cm = tl.max(x, axis=0)
-            ci = tl.argmax(x, axis=0)
-            better = cm > m
-            best = tl.where(better, v0 + ci, best)
-            m = tl.where(better, cm, m)
-        s = 0.0
-        for v0 in range(0, V, BLOCK_V):
-            mk = v0 + offs < V
-            x = tl.load(row + v0 + offs, mask=mk, other=-float("inf"))
-            if not GREEDY:
-                x = x / temp
-            s += tl.sum(tl.where(mk, tl.exp(x - m), 0.0), axis=0)
+            best = tl.where(cm > m, v0 + tl.argmax(x, axis=0), best)
+            m_new = tl.maximum(m, cm)
+            s = s * tl.exp(m - m_new) + tl.sum(tl.where(mk, tl.exp(x - m_new), 0.0), axis=0)
+            m = m_new
         lse = tl.log(s)
         if GREEDY:
             tok = best
-        else:
+        else:  # the inverse CDF: the probabilities' total, then the first token reaching u * total
             total = 0.0
             for v0 in range(0, V, BLOCK_V):
-                mk = v0 + offs < V
-                x = tl.load(row + v0 + offs, mask=mk, other=-float("inf")) / temp
-                total += tl.sum(tl.where(mk, tl.exp(x - m - lse), 0.0), axis=0)
+                total += tl.sum(_probs(row, v0, offs, V, temp, m, lse), axis=0)
             target = u * total
             tok = V - 1
             found = 0
             run_sum = 0.0
             for v0 in range(0, V, BLOCK_V):
-                mk = v0 + offs < V
-                x = tl.load(row + v0 + offs, mask=mk, other=-float("inf")) / temp
-                p = tl.where(mk, tl.exp(x - m - lse), 0.0)
-                cdf = run_sum + tl.cumsum(p, axis=0)
-                hit = (cdf >= target) & mk
+                p = _probs(row, v0, offs, V, temp, m, lse)
+                hit = (run_sum + tl.cumsum(p, axis=0) >= target) & (v0 + offs < V)
                 first = tl.min(tl.where(hit, offs, BLOCK_V), axis=0)
                 take = (found == 0) & (first < BLOCK_V)
                 tok = tl.where(take, v0 + first, tok)
