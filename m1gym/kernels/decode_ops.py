@@ -11,9 +11,9 @@ as the trainer's forward to float32 accumulation order.
 * ``rms_gate``: the lightning layer's output norm and gate: ``sigmoid(g) * rms(o) * w``;
 * ``moe_route``: softmax over the router logits, top-k, renormalised, scattered into [B, E];
 * ``swiglu``: ``silu(gate) * up`` over the experts' fused gate/up output;
-* ``moe_combine``: the experts' outputs weighted by the routing weights, summed;
 * ``router_route``: the router GEMM and ``moe_route`` in one kernel;
-* ``combine_add_rms``: ``moe_combine`` then ``add_rms`` in one kernel.
+* ``combine_add_rms``: the experts' outputs weighted by the routing weights and summed
+  (``moe_combine_torch``), then ``add_rms``, in one kernel.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ if triton is not None:
     @triton.jit
     def _combine_add_rms_kernel(RES, Y, C, W, OUT, alpha, beta, eps, E, N, s_res, s_ye, s_yb, s_c, s_out,
                                 RES_C: tl.constexpr, A_C: tl.constexpr, H_C: tl.constexpr, BLOCK: tl.constexpr):
-        # moe_combine (float32 sum, rounded to the MoE output dtype) then add_rms, one program a row
+        # the experts' weighted sum (float32, rounded to the MoE output dtype) then add_rms, one program a row
         row = tl.program_id(0)
         offs = tl.arange(0, BLOCK)
         m = offs < N
@@ -203,14 +203,6 @@ if triton is not None:
         u = tl.load(GU + row * s_gu + I + offs, mask=m, other=0.0).to(tl.float32)
         a = _rnd(g / (1.0 + tl.exp(-g)), C)
         tl.store(OUT + row * s_out + offs, (a * u).to(OUT.dtype.element_ty), mask=m)
-
-    @triton.jit
-    def _combine_kernel(Y, C, OUT, E, B, N, s_ye, s_yb, s_c, s_out, BLOCK: tl.constexpr):
-        row = tl.program_id(0)
-        offs = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
-        m = offs < N
-        acc = _combine_row(Y, C, row, E, s_ye, s_yb, s_c, offs, m)
-        tl.store(OUT + row * s_out + offs, acc.to(OUT.dtype.element_ty), mask=m)
 
 
 def _row_ok(t: torch.Tensor) -> bool:
@@ -274,7 +266,7 @@ def router_route(x, wr, top_k: int, use_triton: bool):
 
 
 def combine_add_rms(res, y, comb, moe_dtype, alpha: float, beta: float, w, eps: float, use_triton: bool):
-    """``add_rms(res, moe_combine(y, comb, moe_dtype), alpha, beta, w, eps)``: the MoE's weighted sum
+    """``add_rms(res, moe_combine_torch(y, comb, moe_dtype), alpha, beta, w, eps)``: the MoE's weighted sum
     of the experts' outputs, MiniMax's residual mix and the next RMSNorm; one kernel on Triton."""
     if not use_triton:
         return add_rms_torch(res, moe_combine_torch(y, comb, moe_dtype), alpha, beta, w, eps)
@@ -305,18 +297,6 @@ def swiglu(gu, use_triton: bool, act=F.silu):
     block = min(1024, triton.next_power_of_2(I))
     _swiglu_kernel[(E * B, triton.cdiv(I, block))](g2, o2, I, g2.stride(0), o2.stride(0), C=_code(gu.dtype),
                                                   BLOCK=block, num_warps=4)
-    return out
-
-
-def moe_combine(y, comb, out_dtype, use_triton: bool):
-    """sum_e comb[b, e] * y[e, b, :] in float32, as ``out_dtype``."""
-    if not use_triton:
-        return moe_combine_torch(y, comb, out_dtype)
-    E, B, N = y.shape
-    out = torch.empty((B, N), dtype=out_dtype, device=y.device)
-    block = min(1024, triton.next_power_of_2(N))
-    _combine_kernel[(B, triton.cdiv(N, block))](y, comb, out, E, B, N, y.stride(0), y.stride(1), comb.stride(0),
-                                               out.stride(0), BLOCK=block, num_warps=4)
     return out
 
 

@@ -333,9 +333,6 @@ def test_gpu_fused_decode_ops_match_torch():
 
         assert ops._is_silu(torch.nn.SiLU()) and ops._is_silu(ACT2FN["silu"]) and not ops._is_silu(torch.nn.GELU())
         assert torch.equal(ops.swiglu(gu, True), ops.swiglu(gu, True, ACT2FN["silu"]))
-        y, comb = r(8, 33, 768, dt=dt), ops.moe_route(r(33, 8), 2, False)
-        c1, c2 = ops.moe_combine(y, comb, dt, False), ops.moe_combine(y, comb, dt, True)
-        assert torch.allclose(c1.float(), c2.float(), atol=2e-2, rtol=1e-2)
     # the router GEMM fused with the routing; the combine fused with the residual mix and norm
     for x_dt, w_dt in ((torch.bfloat16, torch.bfloat16), (torch.float32, torch.bfloat16), (torch.float32, torch.float32)):
         x, wr = r(300, 768, dt=x_dt), r(8, 768, dt=w_dt)
